@@ -1,0 +1,167 @@
+/*
+ * registry.c - the immutable driver list, connection open/close, and cq_drv_exec's
+ * row/byte caps (a sink wrapped around the caller's).
+ */
+#include <string.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "drv/drv.h"
+
+static const struct cq_driver *const drivers[] = {
+#ifndef CQ_WITHOUT_PG
+    &cq_drv_pg,
+#endif
+#ifndef CQ_WITHOUT_SQLITE
+    &cq_drv_sqlite,
+#endif
+    NULL,
+};
+
+const struct cq_driver *const *cq_drv_list(void)
+{
+    return drivers;
+}
+
+const struct cq_driver *cq_drv_find(const char *name_or_scheme)
+{
+    for (const struct cq_driver *const *d = drivers; *d != NULL; d++) {
+        if (strcmp((*d)->name, name_or_scheme) == 0) {
+            return *d;
+        }
+        for (const char *const *s = (*d)->schemes; s != NULL && *s != NULL; s++) {
+            if (strcmp(*s, name_or_scheme) == 0) {
+                return *d;
+            }
+        }
+    }
+    return NULL;
+}
+
+struct cq_conn *cq_drv_connect(const struct cq_driver *drv, const struct cq_dsn *dsn,
+                               struct cq_err *err)
+{
+    struct cq_conn *c = cq_calloc(1, drv->conn_size);
+    if (c == NULL) {
+        cq_err_set(err, CQ_ENOMEM, "connection '%s': out of memory", dsn->name);
+        return NULL;
+    }
+    c->drv = drv;
+    c->read_only = dsn->read_only;
+    cq_strlcpy(c->name, dsn->name, sizeof(c->name));
+    cq_drv_dsn_redact(dsn->target, c->where, sizeof(c->where));
+    if (drv->ops->connect(c, dsn, err) != CQ_OK) {
+        cq_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cq_drv_disconnect(struct cq_conn *c)
+{
+    if (c != NULL) {
+        c->drv->ops->disconnect(c);
+        cq_free(c);
+    }
+}
+
+int cq_drv_ping(struct cq_conn *c, struct cq_err *err)
+{
+    return c->drv->ops->ping(c, err);
+}
+
+int cq_drv_cancel(struct cq_conn *c, struct cq_err *err)
+{
+    return c->drv->ops->cancel(c, err);
+}
+
+/* ---- caps: a sink between the driver and the caller's sink ------------------------------ */
+
+struct capper {
+    const struct cq_rowsink *out;
+    const struct cq_stmt *st;
+    int64_t rows;
+    int64_t bytes;
+    const char *reason;   /* set when a cap stopped the stream */
+    int64_t start_us;
+};
+
+static int cap_columns(void *ctx, size_t n, const struct cq_col *cols, struct cq_err *err)
+{
+    struct capper *k = ctx;
+    return k->out->on_columns(k->out->ctx, n, cols, err);
+}
+
+static int cap_row(void *ctx, size_t n, const struct cq_value *vals, struct cq_err *err)
+{
+    struct capper *k = ctx;
+    int64_t bytes = 0;
+    if (k->reason != NULL) {
+        return CQ_SINK_STOP;
+    }
+    if (k->st->max_rows > 0 && k->rows >= k->st->max_rows) {
+        k->reason = "max_rows";
+        return CQ_SINK_STOP;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bytes += (int64_t)vals[i].len;
+    }
+    if (k->st->max_bytes > 0 && k->bytes + bytes > k->st->max_bytes) {
+        k->reason = "max_bytes";
+        return CQ_SINK_STOP;
+    }
+    int rc = k->out->on_row(k->out->ctx, n, vals, err);
+    if (rc == CQ_OK) {
+        k->rows++;
+        k->bytes += bytes;
+    }
+    return rc;
+}
+
+static int cap_end(void *ctx, const struct cq_result_info *info, struct cq_err *err)
+{
+    struct capper *k = ctx;
+    struct cq_result_info mine = *info;
+    mine.row_count = k->rows;
+    if (k->reason != NULL) {
+        mine.truncated = true;
+        mine.truncated_reason = k->reason;
+    }
+    mine.elapsed_ms = (double)(cq_now_us() - k->start_us) / 1000.0;
+    return k->out->on_end(k->out->ctx, &mine, err);
+}
+
+int cq_drv_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
+                struct cq_err *err)
+{
+    struct capper k = {.out = out, .st = st, .start_us = cq_now_us()};
+    const struct cq_rowsink capped = {
+        .ctx = &k, .on_columns = cap_columns, .on_row = cap_row, .on_end = cap_end,
+    };
+    return c->drv->ops->exec(c, st, &capped, err);
+}
+
+/* ---- the discard sink ------------------------------------------------------------------- */
+
+static int discard_columns(void *ctx, size_t n, const struct cq_col *cols, struct cq_err *err)
+{
+    (void)ctx, (void)n, (void)cols, (void)err;
+    return CQ_OK;
+}
+
+static int discard_row(void *ctx, size_t n, const struct cq_value *vals, struct cq_err *err)
+{
+    (void)ctx, (void)n, (void)vals, (void)err;
+    return CQ_OK;
+}
+
+static int discard_end(void *ctx, const struct cq_result_info *info, struct cq_err *err)
+{
+    (void)ctx, (void)info, (void)err;
+    return CQ_OK;
+}
+
+const struct cq_rowsink cq_drv_discard_sink = {
+    .ctx = NULL, .on_columns = discard_columns, .on_row = discard_row, .on_end = discard_end,
+};
