@@ -13,7 +13,14 @@
 
 #include "base/err.h"
 
-enum cq_log_level { CQ_LOG_TRACE = 0, CQ_LOG_DEBUG, CQ_LOG_INFO, CQ_LOG_WARN, CQ_LOG_ERROR, CQ_LOG_OFF };
+enum cq_log_level {
+    CQ_LOG_TRACE = 0,
+    CQ_LOG_DEBUG,
+    CQ_LOG_INFO,
+    CQ_LOG_WARN,
+    CQ_LOG_ERROR,
+    CQ_LOG_OFF,
+};
 
 extern enum cq_log_level cq_log_level;
 

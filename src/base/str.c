@@ -180,7 +180,8 @@ size_t cq_edit_distance(const char *a, const char *b, size_t cap)
         size_t best = row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
             size_t cur = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            size_t cost = ca == cb ? 0 : 1;
             size_t v = prev + cost;
             if (row[j] + 1 < v) {
                 v = row[j] + 1;

@@ -38,7 +38,7 @@ struct cq_pool_conf {
 struct cq_conn_conf {
     char *name;               /* the key under connections: */
     char *driver;             /* "postgres" | "sqlite" (validated against the registry names) */
-    char *url;                /* postgres URL or key=value DSN; sqlite: "sqlite:PATH" too; or NULL */
+    char *url;                /* postgres URL or key=value DSN (sqlite: "sqlite:PATH"), or NULL */
     char *path;               /* sqlite file or ":memory:"; NULL when url is used */
     struct cq_pool_conf pool;
     struct cq_limits limits;  /* effective: the connection's own keys over top-level limits: */

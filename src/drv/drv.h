@@ -26,7 +26,13 @@
 
 #define CQ_DRV_ABI 1
 
-enum cq_dialect { CQ_DIALECT_NONE = 0, CQ_DIALECT_PG, CQ_DIALECT_SQLITE, CQ_DIALECT_CH, CQ_DIALECT_TRINO };
+enum cq_dialect {
+    CQ_DIALECT_NONE = 0,
+    CQ_DIALECT_PG,
+    CQ_DIALECT_SQLITE,
+    CQ_DIALECT_CH,
+    CQ_DIALECT_TRINO,
+};
 
 #define CQ_CAP_PARAMS 0x01u  /* binds parameters */
 #define CQ_CAP_TX 0x02u      /* transactions */
@@ -177,6 +183,10 @@ int cq_drv_cancel(struct cq_conn *c, struct cq_err *err);
 /* Copies target to out with any password replaced by "***" (URL userinfo, password=...,
  * and query-string password). Never fails; truncates to size. */
 void cq_drv_dsn_redact(const char *target, char *out, size_t size);
+
+/* Fills dsn from a configured connection (borrowing cc's strings): target = url or path,
+ * connect timeout 10 s. */
+void cq_drv_dsn_init(struct cq_dsn *dsn, const struct cq_conn_conf *cc);
 
 /* A sink that accepts and drops everything (for statements whose rows are not wanted). */
 extern const struct cq_rowsink cq_drv_discard_sink;

@@ -102,3 +102,11 @@ void cq_drv_dsn_redact(const char *target, char *out, size_t size)
     cq_strlcpy(out, cq_buf_rc(&b) == CQ_OK ? cq_buf_str(&b) : "(unprintable target)", size);
     cq_buf_cleanup(&b);
 }
+
+void cq_drv_dsn_init(struct cq_dsn *dsn, const struct cq_conn_conf *cc)
+{
+    dsn->name = cc->name;
+    dsn->target = cc->url != NULL ? cc->url : (cc->path != NULL ? cc->path : "");
+    dsn->read_only = cc->read_only;
+    dsn->connect_timeout_ms = 10000;
+}

@@ -21,6 +21,11 @@ struct cq_pool_stats {
     int in_use;    /* checked out */
     int idle;      /* open and waiting in the pool */
     int waiting;   /* callers queued for a slot */
+    /* Appended (cumulative since cq_drv_pool_new), for tests and metrics: */
+    long n_connects;  /* connections opened */
+    long n_dropped;   /* dead connections closed (failed ping, or broken after exec) */
+    long n_retries;   /* cq_drv_pool_exec statements retried on a fresh connection */
+    long n_timeouts;  /* cq_drv_pool_get calls that ended in CQ_EBUSY */
 };
 
 /* Creates a pool for cc (copied; the pool does not keep cc). Opens pool.min connections;

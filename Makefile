@@ -1,0 +1,44 @@
+# Thin wrapper over CMake presets and the scripts. See README.md.
+.PHONY: all build deps demo check bench fuzz format clean
+
+CLARIQ := build/release/clariq
+
+all: build
+
+deps:
+	@bash scripts/deps.sh build
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j$$(nproc)
+
+demo: build
+	@$(CLARIQ) demo --format json
+	@echo
+	@$(CLARIQ) run --format json "SELECT country, COUNT(*) AS customers FROM customers GROUP BY country ORDER BY customers DESC LIMIT 3"
+
+check:
+	@bash scripts/check.sh
+
+bench:
+	@bash scripts/deps.sh bench
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j$$(nproc)
+	@bash bench/run.sh
+
+FUZZ_SECONDS ?= 30
+fuzz:
+	@bash scripts/deps.sh test
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j$$(nproc)
+	@for f in build/fuzz/cq-fuzz-*; do \
+	  name=$${f##*/cq-fuzz-}; mkdir -p build/fuzz/corpus-$$name; \
+	  echo "== fuzz $$name ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+format:
+	@clang-format -i $$(find src tests -name '*.[ch]')
+
+clean:
+	rm -rf build
