@@ -165,41 +165,46 @@ void cq_format_size(char *dst, size_t size, int64_t bytes)
     }
 }
 
+static size_t min3(size_t a, size_t b, size_t c)
+{
+    size_t m = a < b ? a : b;
+    return m < c ? m : c;
+}
+
+/* Optimal string alignment distance: Levenshtein plus adjacent transpositions ("rnu" is
+ * one edit from "run"), case-insensitive, three rolling rows. */
 size_t cq_edit_distance(const char *a, const char *b, size_t cap)
 {
     size_t la = strlen(a), lb = strlen(b);
-    size_t row[65];
+    size_t rows[3][65];
+    size_t *pp = rows[0], *prev = rows[1], *cur = rows[2];
     if (lb > 64 || la > 64) {
         return cap + 1;
     }
     for (size_t j = 0; j <= lb; j++) {
-        row[j] = j;
+        prev[j] = j;
     }
     for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        size_t best = row[0] = i;
+        size_t best = cur[0] = i;
+        int ca = tolower((unsigned char)a[i - 1]);
         for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j];
-            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-            size_t cost = ca == cb ? 0 : 1;
-            size_t v = prev + cost;
-            if (row[j] + 1 < v) {
-                v = row[j] + 1;
+            int cb = tolower((unsigned char)b[j - 1]);
+            cur[j] = min3(prev[j - 1] + (ca == cb ? 0 : 1), prev[j] + 1, cur[j - 1] + 1);
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && pp[j - 2] + 1 < cur[j]) {
+                cur[j] = pp[j - 2] + 1;
             }
-            if (row[j - 1] + 1 < v) {
-                v = row[j - 1] + 1;
-            }
-            row[j] = v;
-            prev = cur;
-            if (v < best) {
-                best = v;
-            }
+            best = cur[j] < best ? cur[j] : best;
         }
         if (best > cap) {
             return cap + 1;
         }
+        size_t *t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
     }
-    return row[lb] > cap ? cap + 1 : row[lb];
+    return prev[lb] > cap ? cap + 1 : prev[lb];
 }
 
 const char *cq_did_you_mean(const char *word, const char *const *cands)

@@ -2,7 +2,7 @@
  * cmd_demo.c - `clariq demo`: a few sample queries on the embedded demo database.
  *
  * It always uses the embedded demo (never a clariq.yaml), so it works anywhere. With
- * --format json each query prints one line: {"title","sql","result":<standard result>}.
+ * --format json each query prints two JSON lines: {"title","sql"} and its standard result.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "base/arena.h"
+#include "base/buf.h"
+#include "base/json.h"
 #include "cli/app.h"
 #include "cli/cli.h"
 #include "drv/fmt.h"
@@ -56,7 +58,14 @@ static int run_sample(struct cq_app *app, struct cq_pool *pool, const struct sam
 
     cq_arena_init(&a, 1024, 0);
     if (kind == CQ_FMT_JSON) {
-        printf("{\"title\":\"%s\",\"result\":", s->title);
+        struct cq_buf b;
+        cq_buf_init(&b, 4096);
+        cq_buf_puts(&b, "{\"title\":");
+        cq_json_put_str(&b, s->title, strlen(s->title));
+        cq_buf_puts(&b, ",\"sql\":");
+        cq_json_put_str(&b, s->sql, strlen(s->sql));
+        printf("%s}\n", cq_buf_str(&b));
+        cq_buf_cleanup(&b);
     } else {
         printf("-- %s\n%s\n\n", s->title, s->sql);
     }
@@ -77,13 +86,10 @@ fail:
     code = cq_cli_report(app, &err, "demo");
 out:
     cq_drv_fmt_free(fmt);
-    if (kind == CQ_FMT_JSON) {
-        /* the JSON writer ends its document with a newline: close the wrapper on that line */
-        printf("}\n");
-    } else {
+    if (kind == CQ_FMT_TABLE) {
         printf("\n");
+        fflush(stdout);
     }
-    fflush(stdout);
     cq_arena_free(&a);
     return code;
 }

@@ -315,6 +315,12 @@ int cq_cli_cmd_run(struct cq_app *app, int argc, char **argv)
         goto out;
     }
     sql = read_sql(&o, &err);
+    if (sql != NULL && sql[strspn(sql, " \t\r\n")] == '\0') {
+        cq_err_set(&err, CQ_EINVAL, "no SQL given: pass it as an argument, with -f FILE, or on "
+                   "standard input (see 'clariq run --help')");
+        cq_free(sql);
+        sql = NULL;
+    }
     if (sql == NULL || build_params(&arena, &o, &st, &err) != CQ_OK) {
         code = cq_cli_report(app, &err, o.conn);
         goto out;

@@ -99,7 +99,7 @@ t demo-run 0 -- "$BIN" run --format json "SELECT COUNT(*) AS n FROM customers"
 pyck demo-run "$OUT" "j['rows'][0]['n'] > 0 and j['fields'][0]['name'] == 'n' and j['truncated'] is False"
 t demo-cmd 0 -- "$BIN" demo --format json
 if [ -n "$PY" ]; then
-  "$PY" -c "import json,sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]" "$OUT" \
+  "$PY" -c "import json,sys; ls=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; assert len(ls) == 6 and ls[1]['rowCount'] > 0 and ls[0]['title']" "$OUT" \
     && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL demo-json: not JSON lines"; head -c 600 "$OUT"; }
 fi
 t demo-readonly 1 -- "$BIN" run --format json "DELETE FROM customers"

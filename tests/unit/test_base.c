@@ -25,7 +25,7 @@ static void buf_grows_and_stays_terminated(void **state)
     }
     cq_buf_printf(&b, "[%d|%s]", 42, "ok");
     assert_int_equal(cq_buf_rc(&b), CQ_OK);
-    assert_int_equal(b.len, 108);
+    assert_int_equal(b.len, 107);
     assert_int_equal(b.p[b.len], '\0');
     assert_string_equal(b.p + 100, "[42|ok]");
     cq_buf_cleanup(&b);
@@ -160,6 +160,9 @@ static void did_you_mean(void **state)
     assert_string_equal(cq_did_you_mean("drvier", keys), "driver");
     assert_null(cq_did_you_mean("zzzzzz", keys));
     assert_int_equal(cq_edit_distance("kitten", "sitting", 10), 3);
+    assert_int_equal(cq_edit_distance("rnu", "run", 10), 1);
+    assert_int_equal(cq_edit_distance("abc", "abc", 0), 0);
+    assert_int_equal(cq_edit_distance("abcdef", "uvwxyz", 2), 3);
 }
 
 static void json_escapes_and_repairs(void **state)
@@ -167,7 +170,7 @@ static void json_escapes_and_repairs(void **state)
     (void)state;
     struct cq_buf b;
     cq_buf_init(&b, 1000);
-    cq_json_put_str(&b, "a\"b\\c\n\x01\xc3\xa9\xff", 11);
+    cq_json_put_str(&b, "a\"b\\c\n\x01\xc3\xa9\xff", 10);
     assert_string_equal(cq_buf_str(&b), "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\\ufffd\"");
     cq_buf_reset(&b);
     cq_json_put_str(&b, "\xf0\x9f\x98\x80", 4); /* emoji passes through */

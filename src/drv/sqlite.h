@@ -1,0 +1,25 @@
+/*
+ * sqlite.h - extras of the SQLite driver beyond the cq_drv_sqlite descriptor (drv.h).
+ *
+ * The driver itself is reached through the registry like any other (cq_drv_find("sqlite")).
+ * This header adds the demo database used by `clariq demo`, `clariq init` and the embedded
+ * default configuration. Thread-safety: the function keeps no shared state; two processes
+ * building the same path at once both succeed (each renames a complete file into place).
+ */
+#ifndef CQ_DRV_SQLITE_H
+#define CQ_DRV_SQLITE_H
+
+#include "base/err.h"
+
+/*
+ * Creates the demo database (a small shop: customers, products, orders, order_items,
+ * events and the view revenue_by_country) at `path` (borrowed), creating missing parent
+ * directories. The content is deterministic. The file is built under a temporary name in
+ * the same directory and renamed into place, so a crash never leaves a half-built file.
+ * If `path` already exists nothing is done and CQ_OK is returned.
+ * Returns CQ_OK, CQ_EIO (directories, temp file, rename), CQ_EBACKEND (SQLite failed),
+ * CQ_ENOMEM, or CQ_EUNSUPPORTED when built without SQLite.
+ */
+int cq_drv_sqlite_make_sample(const char *path, struct cq_err *err);
+
+#endif
