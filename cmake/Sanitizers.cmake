@@ -4,3 +4,8 @@ if(CQ_SANITIZE)
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# libFuzzer needs coverage instrumentation in the code under test, not only in the target.
+if(CQ_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

@@ -1,0 +1,2 @@
+SELECT 1 -- $1 ;
+/* outer /* inner $2 */ still ; */ ; SELECT $4

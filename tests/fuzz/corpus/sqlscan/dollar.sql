@@ -1,0 +1,1 @@
+SELECT $$ $1 $$, $fn$ body; $2 $fn$, $3

@@ -1,0 +1,1 @@
+SELECT $1$ + a$2 + $tag$ x $tag + $0
