@@ -7,11 +7,15 @@
 #include "cli/cli.h"
 
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
+#ifndef CQ_WITHOUT_PG
 #include <libpq-fe.h>
+#endif
+#ifndef CQ_WITHOUT_SQLITE
+#include <sqlite3.h>
+#endif
 
 #include "base/log.h"
 #include "base/str.h"
@@ -33,7 +37,14 @@ static const struct command commands[] = {
 
 static void print_version(void)
 {
-    printf("clariq %s (libpq %d, SQLite %s)\n", CQ_VERSION, PQlibVersion(), sqlite3_libversion());
+    printf("clariq %s", CQ_VERSION);
+#ifndef CQ_WITHOUT_PG
+    printf(" (libpq %d)", PQlibVersion());
+#endif
+#ifndef CQ_WITHOUT_SQLITE
+    printf(" (SQLite %s)", sqlite3_libversion());
+#endif
+    printf("\n");
 }
 
 static void print_help(void)

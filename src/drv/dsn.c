@@ -51,10 +51,13 @@ static void redact_kv(const char *s, struct cq_buf *b)
         while (*s == ' ' || *s == '\t') {
             s++;
         }
-        cq_buf_append(b, key, klen);
         if (*s != '=') {
+            /* not key=value: an invalid DSN; the word could be a stray password */
+            cq_buf_puts(b, klen ? "***" : "");
+            s = klen ? key + klen : s + (*s != '\0'); /* keep the spaces after the word */
             continue;
         }
+        cq_buf_append(b, key, klen);
         cq_buf_putc(b, *s++);
         while (*s == ' ' || *s == '\t') {
             s++;

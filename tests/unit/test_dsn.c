@@ -34,6 +34,7 @@ static void redacts_key_values(void **state)
     redact("host=db password='with space' dbname=app", "host=db password=*** dbname=app");
     redact("password = x host=db", "password=*** host=db");
     redact("/var/lib/app.db", "/var/lib/app.db");
+    redact("host=x s3cretpw dbname=y", "host=x *** dbname=y");
     redact("", "");
 }
 
