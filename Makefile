@@ -23,7 +23,7 @@ check:
 bench:
 	@bash scripts/deps.sh bench
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j$$(nproc)
+	@cmake --build --preset release -j$$(nproc) >/dev/null
 	@bash bench/run.sh
 
 FUZZ_SECONDS ?= 30

@@ -30,7 +30,8 @@ CREATE TABLE t5m AS
   SELECT g AS id, 'name-' || g AS label, (g * 1.25)::numeric(12,2) AS amount,
          timestamp '2024-01-01' + g * interval '1 second' AS at
   FROM generate_series(1, 5000000) g;
-ANALYZE;
+VACUUM ANALYZE t1m;
+VACUUM ANALYZE t5m;
 SQL
 
 sqlite3 "$W/t.db" <<'SQL'

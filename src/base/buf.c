@@ -61,7 +61,7 @@ void cq_buf_commit(struct cq_buf *b, size_t n)
     b->p[b->len] = '\0';
 }
 
-void cq_buf_append(struct cq_buf *b, const void *p, size_t len)
+void cq_buf_append_slow(struct cq_buf *b, const void *p, size_t len)
 {
     char *dst = cq_buf_reserve(b, len);
     if (dst != NULL) {
@@ -75,16 +75,6 @@ void cq_buf_append(struct cq_buf *b, const void *p, size_t len)
 void cq_buf_puts(struct cq_buf *b, const char *s)
 {
     cq_buf_append(b, s, strlen(s));
-}
-
-void cq_buf_putc(struct cq_buf *b, char c)
-{
-    if (b->rc == CQ_OK && b->len + 1 < b->cap && b->len < b->max) {
-        b->p[b->len++] = c; /* fast path: room already there */
-        b->p[b->len] = '\0';
-        return;
-    }
-    cq_buf_append(b, &c, 1);
 }
 
 void cq_buf_vprintf(struct cq_buf *b, const char *fmt, va_list ap)

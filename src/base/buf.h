@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "base/err.h"
 
@@ -25,9 +26,8 @@ struct cq_buf {
 void cq_buf_init(struct cq_buf *b, size_t max);
 void cq_buf_cleanup(struct cq_buf *b);        /* frees; b may be reused after cq_buf_init */
 void cq_buf_reset(struct cq_buf *b);          /* len = 0, keeps memory, clears the error */
-void cq_buf_append(struct cq_buf *b, const void *p, size_t len);
+void cq_buf_append_slow(struct cq_buf *b, const void *p, size_t len);
 void cq_buf_puts(struct cq_buf *b, const char *s);
-void cq_buf_putc(struct cq_buf *b, char c);
 void cq_buf_printf(struct cq_buf *b, const char *fmt, ...) CQ_PRINTF(2, 3);
 void cq_buf_vprintf(struct cq_buf *b, const char *fmt, va_list ap) CQ_PRINTF(2, 0);
 /* Makes room for n more bytes; returns a pointer to write them or NULL (error set). Call
@@ -35,6 +35,26 @@ void cq_buf_vprintf(struct cq_buf *b, const char *fmt, va_list ap) CQ_PRINTF(2, 
 char *cq_buf_reserve(struct cq_buf *b, size_t n);
 void cq_buf_commit(struct cq_buf *b, size_t n);
 int cq_buf_rc(const struct cq_buf *b);
+
+/* Appends are inline: result writers call them for every value, and the common case (room
+ * in the buffer, no error) is one comparison and a copy. */
+static inline void cq_buf_append(struct cq_buf *b, const void *p, size_t len)
+{
+    if (b->rc == 0 && len < b->cap - b->len && len <= b->max - b->len) {
+        if (len > 0) {
+            memcpy(b->p + b->len, p, len);
+        }
+        b->len += len;
+        b->p[b->len] = '\0';
+        return;
+    }
+    cq_buf_append_slow(b, p, len);
+}
+
+static inline void cq_buf_putc(struct cq_buf *b, char c)
+{
+    cq_buf_append(b, &c, 1);
+}
 /* Contents as a string ("" when empty); borrowed until the next append or cleanup. */
 const char *cq_buf_str(const struct cq_buf *b);
 /* Takes ownership of the contents (caller frees with cq_free); leaves b empty. */
