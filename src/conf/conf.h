@@ -107,7 +107,7 @@ int cq_conf_locate(const char *cli_path, char *out, size_t size);
  * $HOME/.local/share/clariq/demo.db, else ./clariq-demo.db. */
 void cq_conf_demo_path(char *out, size_t size);
 
-/* Formats all diagnostics, one "file:line:col: error: msg (hint: ...)" line each. */
+/* Formats all diagnostics, one "file:line:col: error: path: what (hint)" line each. */
 void cq_conf_diags_format(const struct cq_conf_diags *d, struct cq_buf *out);
 void cq_conf_diags_cleanup(struct cq_conf_diags *d);
 
