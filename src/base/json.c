@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
+size_t cq_utf8_seq(const unsigned char *s, size_t len)
 {
     unsigned char c = s[0];
     size_t n;
@@ -56,7 +55,7 @@ void cq_json_put_str(struct cq_buf *b, const char *s, size_t len)
             cq_buf_append(b, s + run, i - run);
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq(p + i, len - i);
+            size_t n = cq_utf8_seq(p + i, len - i);
             if (n == 0) {
                 cq_buf_append(b, "\\ufffd", 6);
                 i++;

@@ -14,6 +14,9 @@
 
 /* Appends s[0..len) as a quoted, escaped JSON string. */
 void cq_json_put_str(struct cq_buf *b, const char *s, size_t len);
+/* Length of the valid UTF-8 sequence at s (1..4 bytes, len >= 1), or 0 if it is invalid
+ * (bad lead or continuation byte, overlong form, surrogate, past U+10FFFF). */
+size_t cq_utf8_seq(const unsigned char *s, size_t len);
 /* True when s[0..len) is a JSON number literal (RFC 8259 grammar). */
 bool cq_json_is_number(const char *s, size_t len);
 

@@ -379,29 +379,6 @@ static int csv_row(struct cq_fmt *f, const struct cq_value *vals)
 
 /* ---- table ------------------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                        : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (n <= 1 || len < n) {
-        return n == 1 ? 1 : 0;
-    }
-    unsigned cp = c & (0x7F >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return n;
-}
-
 /* One display unit of a cell: a character, an escape (\n \t \r \xHH) or U+FFFD for a bad
  * byte. Sets the bytes to show and their display width; returns input bytes used. */
 static size_t next_unit(const unsigned char *s, size_t len, char esc[4], const char **show,
@@ -409,7 +386,7 @@ static size_t next_unit(const unsigned char *s, size_t len, char esc[4], const c
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char c = s[0];
-    size_t n = utf8_seq(s, len);
+    size_t n = cq_utf8_seq(s, len);
     *show = (const char *)s;
     *show_len = n;
     *width = 1;

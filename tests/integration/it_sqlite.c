@@ -35,23 +35,6 @@ int main(void)
 #include "drv/drv.h"
 #include "drv/sqlite.h"
 
-/* Under AddressSanitizer, freed memory waits in a quarantine (256 MB by default) before
- * reuse, which would hide whether streaming keeps memory flat. A small quarantine keeps
- * the peak-RSS check meaningful; ASAN_OPTIONS from the environment still apply on top. */
-#if defined(__SANITIZE_ADDRESS__)
-#define IT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define IT_ASAN 1
-#endif
-#endif
-#ifdef IT_ASAN
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "quarantine_size_mb=4:thread_local_quarantine_size_kb=256";
-}
-#endif
 
 /* ---- a capture sink ------------------------------------------------------------------- */
 
