@@ -10,7 +10,9 @@ deps:
 
 build: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j$$(nproc)
+	@cmake --build --preset release -j$$(nproc) > build/release/build.log 2>&1 \
+	  || { tail -40 build/release/build.log; exit 1; }
+	@echo "built $(CLARIQ)"
 
 demo: build
 	@$(CLARIQ) demo --format json
@@ -23,7 +25,8 @@ check:
 bench:
 	@bash scripts/deps.sh bench
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j$$(nproc) >/dev/null
+	@cmake --build --preset release -j$$(nproc) > build/release/build.log 2>&1 \
+	  || { tail -40 build/release/build.log; exit 1; }
 	@bash bench/run.sh
 
 FUZZ_SECONDS ?= 30
