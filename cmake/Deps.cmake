@@ -3,8 +3,12 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+# libcrypto: HMAC-SHA256 webhook signatures and result fingerprints (libssl-dev).
+pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 add_library(cq_deps INTERFACE)
-target_link_libraries(cq_deps INTERFACE PkgConfig::YAML PkgConfig::JANSSON Threads::Threads)
+target_link_libraries(cq_deps INTERFACE PkgConfig::YAML PkgConfig::JANSSON PkgConfig::CURL
+                      PkgConfig::CRYPTO Threads::Threads)
 if(CQ_WITH_PG)
   pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
   target_link_libraries(cq_deps INTERFACE PkgConfig::LIBPQ)

@@ -22,8 +22,9 @@ for h in $(find src -name '*.h'); do
   grep -q "#ifndef $guard" "$h" || say "$h: header guard should be $guard"
 done
 
-# Module order: base <- conf <- drv <- cli. A lower module never includes a higher one.
-declare -A allowed=([base]="base" [conf]="base conf" [drv]="base conf drv" [cli]="base conf drv cli")
+# Module order: base <- conf <- drv <- alert <- cli. A lower module never includes a higher one.
+declare -A allowed=([base]="base" [conf]="base conf" [drv]="base conf drv"
+                   [alert]="base conf drv alert" [cli]="base conf drv alert cli")
 for mod in "${!allowed[@]}"; do
   [ -d "src/$mod" ] || continue
   while IFS= read -r line; do

@@ -5,11 +5,11 @@ set -euo pipefail
 
 what=${1:-test}
 pkgs=(build-essential cmake pkg-config libpq-dev libsqlite3-dev libcurl4-openssl-dev
-      libyaml-dev libjansson-dev libmicrohttpd-dev libhiredis-dev)
+      libyaml-dev libjansson-dev libmicrohttpd-dev libhiredis-dev libssl-dev tzdata)
 case "$what" in
   build) ;;
-  test) pkgs+=(clang libcmocka-dev sqlite3 postgresql postgresql-client) ;;
-  bench) pkgs+=(clang libcmocka-dev sqlite3 postgresql postgresql-client time) ;;
+  test) pkgs+=(clang libcmocka-dev sqlite3 postgresql postgresql-client python3) ;;
+  bench) pkgs+=(clang libcmocka-dev sqlite3 postgresql postgresql-client python3 time) ;;
   *) echo "usage: deps.sh [build|test|bench]" >&2; exit 2 ;;
 esac
 

@@ -18,7 +18,9 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/cron.h"
 #include "base/err.h"
+#include "base/tz.h"
 
 /* Execution limits. In a connection they are the ceilings; a request may only lower them. */
 struct cq_limits {
@@ -47,11 +49,141 @@ struct cq_conn_conf {
     int line;                 /* 1-based */
 };
 
+
+/* ---- alerts (issue 3) ----------------------------------------------------------------- */
+
+enum cq_rule_type {
+    CQ_RULE_ANY_ROWS = 0, /* triggered when the query returns at least one row */
+    CQ_RULE_NO_ROWS,      /* triggered when it returns none */
+    CQ_RULE_THRESHOLD,    /* a column compared with a value */
+    CQ_RULE_ALWAYS,       /* a digest: every run notifies with the rows */
+    CQ_RULE_SQL_BOOLEAN,  /* exactly one row with one boolean-ish column decides */
+    CQ_RULE_CHANGE,       /* a column's value moved against the previous run */
+};
+
+enum cq_cmp_op { CQ_OP_GT = 0, CQ_OP_GE, CQ_OP_LT, CQ_OP_LE, CQ_OP_EQ, CQ_OP_NE };
+
+/* Which rows a threshold looks at: the value compared is the first row's, or each row's
+ * (any / all), or an aggregate of the column over all rows (min, max, sum, count =
+ * number of rows with a non-NULL value). */
+enum cq_rule_row {
+    CQ_ROW_FIRST = 0,
+    CQ_ROW_ANY,
+    CQ_ROW_ALL,
+    CQ_ROW_MIN,
+    CQ_ROW_MAX,
+    CQ_ROW_SUM,
+    CQ_ROW_COUNT,
+};
+
+struct cq_rule_conf {
+    enum cq_rule_type type;
+    char *column;             /* threshold, change: the column; NULL = the first column */
+    enum cq_cmp_op op;        /* threshold (required), change (see signed_delta) */
+    double value;             /* threshold: compared value; change: percent or absolute */
+    char *value_text;         /* value as written, for {{threshold}} and messages */
+    enum cq_rule_row row;     /* threshold only; default CQ_ROW_FIRST */
+    bool percent;             /* change: value is a percent (`percent:`) not `absolute:` */
+    bool signed_delta;        /* change: `op:` given, so new - old is compared with op;
+                                 without op the size of the move |new - old| > value */
+};
+
+enum cq_notify_on {
+    CQ_NOTIFY_TRIGGER_AND_RESOLVE = 0, /* default: triggered and back to ok */
+    CQ_NOTIFY_TRIGGER,                 /* only when triggered (and errors) */
+};
+
+struct cq_alert_conf {
+    char *id;                 /* unique; [A-Za-z0-9_.-], at most 63 bytes */
+    char *name;               /* display name; default = id */
+    char *connection;         /* a key of connections: (validated) */
+    char *sql;                /* the query; loaded from sql_file when that was given */
+    char *sql_file;           /* resolved path, or NULL */
+    char **params;            /* $1.. values, as `clariq run -p` takes them ("TYPE:VALUE") */
+    size_t n_params;
+    char *schedule;           /* as written */
+    struct cq_cron cron;      /* parsed schedule */
+    char *timezone;           /* as written; default "UTC" */
+    struct cq_tz *tz;         /* loaded zone; owned by the conf */
+    struct cq_rule_conf rule;
+    char **channels;          /* names under channels: (validated) */
+    size_t n_channels;
+    int64_t cooldown_ms;      /* 0 = notify once until resolved */
+    enum cq_notify_on notify_on;
+    char *message;            /* template (checked); NULL = the built-in one */
+    bool enabled;             /* default true */
+    int64_t timeout_ms;       /* query timeout; default the connection's limits.timeout */
+    char *file;               /* where it was declared */
+    int line;                 /* 1-based */
+};
+
+enum cq_channel_kind { CQ_CHANNEL_SLACK = 0, CQ_CHANNEL_EMAIL, CQ_CHANNEL_WEBHOOK };
+enum cq_tls_mode { CQ_TLS_STARTTLS = 0, CQ_TLS_TLS, CQ_TLS_NONE };
+
+struct cq_header {
+    char *name;
+    char *value;              /* may hold a token: never logged */
+};
+
+struct cq_channel_conf {
+    char *name;               /* the key under channels: */
+    enum cq_channel_kind kind;    /* `type:` slack | email | webhook */
+    int64_t timeout_ms;       /* one delivery attempt; default 10s */
+    int retries;              /* attempts after the first; default 3 */
+    int64_t backoff_ms;       /* first retry delay, doubled each time with jitter; default 1s */
+    int64_t backoff_max_ms;   /* cap on the delay; default 5m */
+    int max_rows;             /* rows shown in a message; default 10 */
+    /* slack */
+    char *webhook_url;        /* secret */
+    /* webhook */
+    char *url;                /* may hold a token: secret */
+    struct cq_header *headers;
+    size_t n_headers;
+    char *hmac_secret;        /* secret; NULL = unsigned */
+    char *signature_header;   /* default "X-Clariq-Signature" ("sha256=<hex>") */
+    /* email */
+    char *host;
+    int port;                 /* default 587 (starttls), 465 (tls), 25 (none) */
+    enum cq_tls_mode tls;     /* default starttls */
+    char *username;           /* NULL = no auth */
+    char *password;           /* secret */
+    char *from;
+    char **to;
+    size_t n_to;
+    char **cc;
+    size_t n_cc;
+    char *subject;            /* template; default "[clariq] {{alert.name}}: {{state}}" */
+    char *file;               /* where it was declared */
+    int line;                 /* 1-based */
+};
+
+/* Where alert runs and notification state are kept. */
+struct cq_state_conf {
+    char *connection;         /* a postgres connection (shared by several runners), or NULL */
+    char *path;               /* sqlite file when connection is NULL; default
+                                 "clariq-state.db" next to the config file */
+    int64_t retention_ms;     /* history older than this is pruned; `retention_days`, 30 */
+};
+
+/* The alert runner (`scheduler:` section). */
+struct cq_sched_conf {
+    int workers;              /* evaluation threads; default 4 */
+    int64_t shutdown_timeout_ms; /* SIGTERM waits this long for running evaluations; 30s */
+};
+
 struct cq_conf {
     char *path;               /* file loaded; NULL for the embedded demo config */
     struct cq_limits limits;  /* top-level defaults (after built-in defaults) */
     struct cq_conn_conf *conns;
     size_t n_conns;
+    struct cq_alert_conf *alerts; /* in file order, includes expanded in place */
+    size_t n_alerts;
+    struct cq_channel_conf *channels;
+    size_t n_channels;
+    struct cq_state_conf state;
+    struct cq_sched_conf sched;
+    char **files;             /* every file read: the main one, then included ones */
+    size_t n_files;
 };
 
 /* One configuration problem. */
@@ -94,6 +226,12 @@ void cq_conf_free(struct cq_conf *conf);
 
 /* Finds a connection by name; borrowed from conf. NULL if absent. */
 const struct cq_conn_conf *cq_conf_conn(const struct cq_conf *conf, const char *name);
+/* Finds an alert by id / a channel by name; borrowed from conf. NULL if absent. */
+const struct cq_alert_conf *cq_conf_alert(const struct cq_conf *conf, const char *id);
+const struct cq_channel_conf *cq_conf_channel(const struct cq_conf *conf, const char *name);
+
+/* Variables a message or subject template may use (NULL-terminated). */
+extern const char *const cq_conf_tmpl_vars[];
 
 /*
  * Config lookup: cli_path if given, else $CLARIQ_CONFIG, else ./clariq.yaml if it exists.
