@@ -12,6 +12,17 @@
 #include "cli/cli.h"
 #include "drv/sqlite.h"
 
+void cq_cli_print_diags(const struct cq_conf_diags *diags, const char *path, const char *what)
+{
+    struct cq_buf b;
+    cq_buf_init(&b, 1 << 20);
+    cq_conf_diags_format(diags, &b);
+    fprintf(stderr, "%s", cq_buf_str(&b));
+    fprintf(stderr, "clariq: %zu problem%s in %s; %s\n", diags->n, diags->n == 1 ? "" : "s",
+            path, what);
+    cq_buf_cleanup(&b);
+}
+
 int cq_cli_load_conf(struct cq_app *app)
 {
     struct cq_conf_diags diags = {0};
@@ -30,13 +41,7 @@ int cq_cli_load_conf(struct cq_app *app)
     }
     if (app->conf == NULL) {
         if (diags.n > 0) {
-            struct cq_buf b;
-            cq_buf_init(&b, 1 << 20);
-            cq_conf_diags_format(&diags, &b);
-            fprintf(stderr, "%s", cq_buf_str(&b));
-            fprintf(stderr, "clariq: %zu problem%s in %s; nothing was run\n", diags.n,
-                    diags.n == 1 ? "" : "s", app->config_path);
-            cq_buf_cleanup(&b);
+            cq_cli_print_diags(&diags, app->config_path, "nothing was run");
             code = CQ_EXIT_USAGE;
         } else {
             if (err.rc == CQ_OK) {

@@ -26,6 +26,9 @@ struct cq_app {
  * (0 on success). */
 int cq_cli_load_conf(struct cq_app *app);
 
+/* Prints every diagnostic, then "clariq: N problems in PATH; WHAT" (to stderr). */
+void cq_cli_print_diags(const struct cq_conf_diags *diags, const char *path, const char *what);
+
 /* Picks the connection for a command: `name` if given, else the only one, else "default",
  * else "demo". Prints a clear error (with the known names) and returns NULL if none. */
 const struct cq_conn_conf *cq_cli_pick_conn(struct cq_app *app, const char *name);
@@ -46,5 +49,6 @@ int cq_cli_cmd_run(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_connections(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_init(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_demo(struct cq_app *app, int argc, char **argv);
+int cq_cli_cmd_alert(struct cq_app *app, int argc, char **argv);
 
 #endif

@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {"run", cq_cli_cmd_run, "run SQL on a connection and print the result"},
     {"connections", cq_cli_cmd_connections, "list the configured connections or test them"},
     {"init", cq_cli_cmd_init, "write a starter clariq.yaml, alerts.yaml and sample database"},
+    {"alert", cq_cli_cmd_alert, "run, test, list and inspect SQL alerts"},
     {"demo", cq_cli_cmd_demo, "run sample queries on the embedded demo database"},
     {NULL, NULL, NULL},
 };
