@@ -15,10 +15,17 @@ if(CQ_SANITIZE)
                           "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 endif()
 
+# The in-process HTTP test server (support/httpmock.c) is built on libmicrohttpd; its own
+# prefix keeps it apart from any MHD lookup the server code does in Deps.cmake.
+pkg_check_modules(CQ_TEST_MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 file(GLOB CQ_IT_SUPPORT CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/support/*.c)
 add_library(cq_testsupport STATIC ${CQ_IT_SUPPORT})
 target_include_directories(cq_testsupport PUBLIC ${CMAKE_SOURCE_DIR}/tests/support)
-target_link_libraries(cq_testsupport PUBLIC clariq_core PkgConfig::CMOCKA cq_warnings)
+target_link_libraries(cq_testsupport PUBLIC clariq_core PkgConfig::CMOCKA PkgConfig::CQ_TEST_MHD
+                      cq_warnings)
+# Where helpers find scripts such as smtpsink.py when CQ_SOURCE_DIR is not set.
+target_compile_definitions(cq_testsupport PRIVATE
+                           CQ_TEST_SUPPORT_DIR="${CMAKE_SOURCE_DIR}/tests/support")
 
 file(GLOB unit_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src IN LISTS unit_tests)

@@ -107,11 +107,33 @@ int cq_alert_chan_fail(const struct cq_channel_conf *cc, int chan_rc, enum cq_rc
     return chan_rc;
 }
 
+static bool slice_in(const char *text, const char *p, size_t len)
+{
+    for (const char *t = strchr(text, p[0]); t != NULL; t = strchr(t + 1, p[0])) {
+        if (strncmp(t, p, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether text quotes a secret (6 bytes or more: a shorter one, such as a header value
+ * "ops", would match everything) or a word of one: a piece between separators of 8 bytes
+ * or more (a path segment or query value is often a token on its own). */
 static bool holds_secret(const char *text, const char *const *secrets)
 {
+    static const char seps[] = " /?&=:;,#";
     for (size_t i = 0; secrets != NULL && secrets[i] != NULL; i++) {
-        if (secrets[i][0] != '\0' && strstr(text, secrets[i]) != NULL) {
+        const char *s = secrets[i];
+        if (strlen(s) >= 6 && strstr(text, s) != NULL) {
             return true;
+        }
+        while (*s != '\0') {
+            size_t len = strcspn(s, seps);
+            if (len >= 8 && slice_in(text, s, len)) {
+                return true;
+            }
+            s += len + (s[len] != '\0');
         }
     }
     return false;
@@ -202,6 +224,16 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
     return n;
 }
 
+/* Appends line to *list; false when out of memory (the list stays as it was). */
+static bool slist_add(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(*list, line);
+    if (l != NULL) {
+        *list = l;
+    }
+    return l != NULL;
+}
+
 /* The parts of url that must never be shown: user, password, path, query. Each is a
  * curl-allocated string (curl_free) or NULL; the array stays NULL-terminated. */
 static void url_secrets(const char *url, char *sec[5])
@@ -227,9 +259,11 @@ out:
     curl_url_cleanup(u);
 }
 
-/* The status line verdict: OK, or a message quoting the start of the body. */
+/* The status line verdict: OK, or a message quoting the start of the body unless that
+ * repeats a secret (some receivers echo the request URL or headers). */
 static int classify_status(const struct cq_channel_conf *cc, long status, const char *origin,
-                           const struct cq_buf *body, struct cq_err *err)
+                           const struct cq_buf *body, const char *const *secrets[2],
+                           struct cq_err *err)
 {
     struct cq_buf snip;
     char code[8];
@@ -246,6 +280,11 @@ static int classify_status(const struct cq_channel_conf *cc, long status, const 
     }
     cq_buf_init(&snip, CQ_CHAN_SNIPPET * 2);
     cq_alert_chan_snippet(cq_buf_str(body), body->len, &snip);
+    if (holds_secret(cq_buf_str(&snip), secrets[0]) ||
+        holds_secret(cq_buf_str(&snip), secrets[1])) {
+        cq_buf_reset(&snip);
+        cq_buf_puts(&snip, "(body withheld: it repeats a secret)");
+    }
     cq_alert_chan_fail(cc, chan_rc, rc, err, "HTTP %ld from %s%s%s%s", status, origin,
                        status >= 300 && status < 400 ? " (redirects are not followed)" : "",
                        snip.len > 0 ? ": " : "", cq_buf_str(&snip));
@@ -261,11 +300,13 @@ int cq_alert_chan_http_post(const struct cq_channel_conf *cc, const struct cq_ch
     char origin[CQ_CHAN_ORIGIN_MAX];
     char errbuf[CURL_ERROR_SIZE];
     char *secrets[5] = {NULL};
+    const char *const *all[2] = {(const char *const *)secrets, p->secrets};
     struct curl_slist *hdrs = NULL;
     struct cq_buf body;
     CURL *h = NULL;
     CURLcode code;
     long status = 0;
+    bool ok = true;
     int rc;
 
     cq_buf_init(&body, CQ_CHAN_RESPONSE_MAX + 1);
@@ -279,16 +320,19 @@ int cq_alert_chan_http_post(const struct cq_channel_conf *cc, const struct cq_ch
     }
     /* curl adds "Expect: 100-continue" to large POSTs; the empty line removes it so every
      * receiver sees one plain request. */
-    for (const struct curl_slist *s = p->headers; s != NULL; s = s->next) {
-        hdrs = curl_slist_append(hdrs, s->data);
+    for (const struct curl_slist *s = p->headers; ok && s != NULL; s = s->next) {
+        ok = slist_add(&hdrs, s->data);
     }
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    if (hdrs == NULL) {
+    if (!ok || !slist_add(&hdrs, "Expect:")) {
         rc = cq_alert_chan_fail(cc, CQ_CHAN_RETRY, CQ_ENOMEM, err, "out of memory");
         goto out;
     }
     curl_easy_setopt(h, CURLOPT_URL, p->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cq_alert_chan_timeout_ms(cc));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cq_alert_chan_timeout_ms(cc));
@@ -302,12 +346,14 @@ int cq_alert_chan_http_post(const struct cq_channel_conf *cc, const struct cq_ch
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     code = curl_easy_perform(h);
     if (code != CURLE_OK) {
-        rc = cq_alert_chan_curl_fail(cc, code, errbuf, origin, (const char *const *)secrets,
-                                     err);
+        if (holds_secret(errbuf, p->secrets)) {
+            errbuf[0] = '\0'; /* fall back to curl_easy_strerror */
+        }
+        rc = cq_alert_chan_curl_fail(cc, code, errbuf, origin, all[0], err);
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    rc = classify_status(cc, status, origin, &body, err);
+    rc = classify_status(cc, status, origin, &body, all, err);
 out:
     for (size_t i = 0; secrets[i] != NULL; i++) {
         curl_free(secrets[i]);

@@ -50,13 +50,17 @@ struct cq_chan_post {
     const char *body;                 /* sent exactly as is */
     size_t len;                       /* bytes */
     const struct curl_slist *headers; /* "Name: value" lines (Content-Type included) */
+    const char *const *secrets;       /* never quoted besides the URL's user, password, path
+                                         and query (header values, keys); NULL-terminated,
+                                         may be NULL */
 };
 
 /* POSTs p within the channel timeout, keeping at most CQ_CHAN_RESPONSE_MAX bytes of the
  * response. 2xx is CQ_CHAN_OK; 408, 429, 5xx, timeouts and connection errors are
  * CQ_CHAN_RETRY; anything else (other 4xx, 3xx: redirects are not followed) is
  * CQ_CHAN_FAIL, with "HTTP <status> from <origin>: <start of body>" in err and the status
- * in err->backend_code. */
+ * in err->backend_code. Neither libcurl's message nor the body is quoted when it repeats
+ * a secret. */
 int cq_alert_chan_http_post(const struct cq_channel_conf *cc, const struct cq_chan_post *p,
                             struct cq_err *err);
 

@@ -235,7 +235,7 @@ static int slack_send(const struct cq_channel_conf *cc, const struct cq_alert_ms
                                 big ? "body over 64 KiB" : "out of memory");
         goto out;
     }
-    post = (struct cq_chan_post){cc->webhook_url, cq_buf_str(&body), body.len, hdrs};
+    post = (struct cq_chan_post){cc->webhook_url, cq_buf_str(&body), body.len, hdrs, NULL};
     rc = cq_alert_chan_http_post(cc, &post, err);
 out:
     curl_slist_free_all(hdrs);

@@ -11,6 +11,7 @@
 #include "alert/channel_int.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/mem.h"
 #include "base/str.h"
 
 #define HEADER_LINE_MAX 8192 /* one "Name: value" request header line, bytes */
@@ -119,6 +120,7 @@ static int webhook_send(const struct cq_channel_conf *cc, const struct cq_alert_
 {
     struct curl_slist *hdrs = NULL;
     struct cq_chan_post post;
+    const char **secrets = NULL;
     struct cq_buf body;
     int rc;
 
@@ -137,9 +139,20 @@ static int webhook_send(const struct cq_channel_conf *cc, const struct cq_alert_
     if (rc != CQ_CHAN_OK) {
         goto out;
     }
-    post = (struct cq_chan_post){cc->url, cq_buf_str(&body), body.len, hdrs};
+    /* Header values (tokens) and the key must never be quoted back in a message. */
+    secrets = cq_calloc(cc->n_headers + 2, sizeof(*secrets));
+    if (secrets == NULL) {
+        rc = cq_alert_chan_fail(cc, CQ_CHAN_RETRY, CQ_ENOMEM, err, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < cc->n_headers; i++) {
+        secrets[i] = cc->headers[i].value;
+    }
+    secrets[cc->n_headers] = cc->hmac_secret;
+    post = (struct cq_chan_post){cc->url, cq_buf_str(&body), body.len, hdrs, secrets};
     rc = cq_alert_chan_http_post(cc, &post, err);
 out:
+    cq_free(secrets);
     curl_slist_free_all(hdrs);
     cq_buf_cleanup(&body);
     return rc;

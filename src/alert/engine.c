@@ -219,9 +219,12 @@ int cq_alert_engine_msg(const struct cq_alert_eval *ev, const char *state,
 /* ---- running ------------------------------------------------------------------------------ */
 
 static int record(struct cq_alert_engine *e, const struct cq_alert_eval *ev, int64_t slot_ms,
-                  const char *notify, struct cq_arena *arena, size_t *n_queued,
-                  struct cq_err *err)
+                  const char *notify, const struct cq_alert_status *prev,
+                  struct cq_arena *arena, size_t *n_queued, struct cq_err *err)
 {
+    /* A resolve keeps the fingerprint of the bad result it resolves: an identical bad
+     * result inside the cooldown is then recognized and not sent again. */
+    bool resolve = notify != NULL && strcmp(notify, "resolved") == 0;
     const struct cq_alert_conf *a = ev->alert;
     struct cq_alert_delivery *d = NULL;
     struct cq_alert_msg m;
@@ -235,7 +238,7 @@ static int record(struct cq_alert_engine *e, const struct cq_alert_eval *ev, int
         .row_count = ev->row_count,
         .duration_ms = ev->duration_ms,
         .error = ev->error,
-        .fingerprint = ev->fingerprint,
+        .fingerprint = resolve ? prev->fingerprint : ev->fingerprint,
         .notified_state = notify,
     };
     size_t n = 0;
@@ -300,7 +303,7 @@ int cq_alert_engine_run(struct cq_alert_engine *e, const struct cq_alert_conf *a
     }
     out->state = ev.state;
     out->notified = cq_alert_decide(a, &ev, &prev, cq_wall_ms(), &why);
-    rc = record(e, &ev, slot_ms, out->notified, &arena, &out->n_queued, err);
+    rc = record(e, &ev, slot_ms, out->notified, &prev, &arena, &out->n_queued, err);
     if (rc != CQ_OK) {
         goto out;
     }

@@ -383,9 +383,9 @@ static void rule_change(struct collect *c, const struct cq_alert_status *prev)
         delta = old != 0 ? delta / fabs(old) * 100 : (delta == 0 ? 0 : copysign(INFINITY, delta));
     }
     bool hit = r->signed_delta ? cmp(delta, r->op, r->value) : fabs(delta) > r->value;
-    settle(c, hit, "%s changed %+.4g%s (%s -> %s)%s %s%s%s", col, delta, r->percent ? "%" : "",
-           prev->value, c->first, hit ? "," : ", not", r->signed_delta ? "" : "by more than ",
-           r->signed_delta ? op_name(r->op) : "", r->value_text);
+    settle(c, hit, "%s changed %+.4g%s (%s -> %s), %s%s %s", col, delta, r->percent ? "%" : "",
+           prev->value, c->first, hit ? "" : "not ",
+           r->signed_delta ? op_name(r->op) : "by more than", r->value_text);
 }
 
 static void apply_rule(struct collect *c, const struct cq_alert_status *prev)

@@ -94,11 +94,12 @@ static void put_spaces(struct cq_buf *b, size_t n)
     }
 }
 
-/* One line: cells joined with " | ", padded to the column widths except the last, so no
- * line ends in spaces. */
+/* One line: cells joined with " | ", padded to the column widths; trailing spaces (an
+ * empty last cell) are dropped. */
 static void put_line(struct cq_buf *b, const char *const *cells, size_t n_cols,
                      const size_t *width)
 {
+    size_t start = b->len;
     for (size_t c = 0; c < n_cols; c++) {
         if (c > 0) {
             cq_buf_append(b, " | ", 3);
@@ -107,6 +108,9 @@ static void put_line(struct cq_buf *b, const char *const *cells, size_t n_cols,
         if (c + 1 < n_cols) {
             put_spaces(b, width[c] - w);
         }
+    }
+    while (cq_buf_rc(b) == CQ_OK && b->len > start && b->p[b->len - 1] == ' ') {
+        b->p[--b->len] = '\0';
     }
     cq_buf_putc(b, '\n');
 }

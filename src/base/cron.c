@@ -2,7 +2,6 @@
 #include "base/cron.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "base/str.h"
@@ -79,8 +78,14 @@ static int parse_item(const struct field *f, const char *p, size_t len, uint64_t
     int rc = CQ_OK;
     if (blen == 1 && p[0] == '*') {
         /* the whole range */
+    } else if (p[0] == '*') {
+        return cq_err_set(err, CQ_EINVAL, "%s: expected a number, a name, '*' or a range, got "
+                          "'%.*s'", f->name, s, p);
     } else if (dash != NULL) {
         size_t dlen = (size_t)(dash - p);
+        if (dlen == 0 || dlen + 1 == blen) {
+            return cq_err_set(err, CQ_EINVAL, "%s: incomplete range '%.*s'", f->name, s, p);
+        }
         rc = parse_value(f, p, dlen, &lo, err);
         if (rc == CQ_OK) {
             rc = parse_value(f, dash + 1, blen - dlen - 1, &hi, err);
@@ -93,8 +98,11 @@ static int parse_item(const struct field *f, const char *p, size_t len, uint64_t
         rc = parse_value(f, p, blen, &lo, err);
         hi = lo;
         if (rc == CQ_OK && slash != NULL) {
+            int rest = (int)(len - blen) > SHOW ? SHOW : (int)(len - blen);
             return cq_err_set(err, CQ_EINVAL, "%s: a step needs '*' or a range before it, got "
-                              "'%.*s' (write %.*s-%d/...)", f->name, s, p, (int)blen, p, f->max);
+                              "'%.*s' (write %.*s-%d%.*s)", f->name, s, p,
+                              (int)(blen > SHOW ? SHOW : blen), p,
+                              f->max == 7 ? 6 : f->max, rest, slash);
         }
     }
     if (rc != CQ_OK) {
@@ -121,7 +129,8 @@ static int parse_item(const struct field *f, const char *p, size_t len, uint64_t
         step = v > 100 ? 100 : (int)v;
     }
     for (int v = lo; v <= hi; v += step) {
-        *bits |= (uint64_t)1 << (v == 7 ? 0 : v);
+        /* day-of-week 7 is Sunday (0) */
+        *bits |= (uint64_t)1 << (f->max == 7 && v == 7 ? 0 : v);
     }
     return CQ_OK;
 }
@@ -192,22 +201,25 @@ static int parse_fields(const char *expr, struct cq_cron *c, struct cq_err *err)
     return CQ_OK;
 }
 
-static int parse_every(const char *arg, struct cq_cron *c, struct cq_err *err)
+/* arg: the one token after @every (alen bytes); extra: more text follows it. */
+static int parse_every(const char *arg, size_t alen, bool extra, struct cq_cron *c,
+                       struct cq_err *err)
 {
     char dur[64];
-    size_t n = strlen(arg);
     int64_t ms = 0;
-    while (n > 0 && isspace((unsigned char)arg[n - 1])) {
-        n--;
-    }
-    if (n == 0) {
+    int s = alen > SHOW ? SHOW : (int)alen;
+    if (alen == 0) {
         return cq_err_set(err, CQ_EINVAL, "@every: expected a duration such as 30s, 5m or 1h");
     }
-    if (n >= sizeof(dur)) {
-        return cq_err_set(err, CQ_EINVAL, "@every: invalid duration '%.*s...'", SHOW, arg);
+    if (extra) {
+        return cq_err_set(err, CQ_EINVAL, "@every takes one duration, got more after '%.*s'", s,
+                          arg);
     }
-    memcpy(dur, arg, n);
-    dur[n] = '\0';
+    if (alen >= sizeof(dur)) {
+        return cq_err_set(err, CQ_EINVAL, "@every: invalid duration '%.*s...'", s, arg);
+    }
+    memcpy(dur, arg, alen);
+    dur[alen] = '\0';
     if (cq_parse_duration_ms(dur, &ms, err) != CQ_OK) {
         cq_err_wrap(err, "@every");
         return CQ_EINVAL;
@@ -217,6 +229,16 @@ static int parse_every(const char *arg, struct cq_cron *c, struct cq_err *err)
     }
     c->every_ms = ms;
     return CQ_OK;
+}
+
+/* Length of the token at p (up to whitespace or the end). */
+static size_t token_len(const char *p)
+{
+    size_t n = 0;
+    while (p[n] && !isspace((unsigned char)p[n])) {
+        n++;
+    }
+    return n;
 }
 
 static int parse_macro(const char *expr, struct cq_cron *c, struct cq_err *err)
@@ -232,23 +254,25 @@ static int parse_macro(const char *expr, struct cq_cron *c, struct cq_err *err)
     static const char *const cands[] = {"@yearly", "@annually", "@monthly", "@weekly", "@daily",
                                         "@midnight", "@hourly", "@every", NULL};
     char word[32];
-    size_t n = 0;
-    while (expr[n] && !isspace((unsigned char)expr[n])) {
-        n++;
+    size_t n = token_len(expr);
+    const char *arg = expr + n;
+    while (isspace((unsigned char)*arg)) {
+        arg++;
     }
-    const char *rest = expr + n;
-    while (isspace((unsigned char)*rest)) {
-        rest++;
+    size_t alen = token_len(arg);
+    const char *more = arg + alen;
+    while (isspace((unsigned char)*more)) {
+        more++;
     }
     cq_strlcpy(word, expr, n < sizeof(word) ? n + 1 : sizeof(word));
     if (n < sizeof(word) && cq_streq_ci(word, "@every")) {
-        return parse_every(rest, c, err);
+        return parse_every(arg, alen, *more != '\0', c, err);
     }
     for (size_t i = 0; n < sizeof(word) && i < sizeof(macros) / sizeof(macros[0]); i++) {
         if (cq_streq_ci(word, macros[i].name)) {
-            if (*rest != '\0') {
+            if (alen != 0) {
                 return cq_err_set(err, CQ_EINVAL, "%s takes no arguments, got '%.*s'",
-                                  macros[i].name, SHOW, rest);
+                                  macros[i].name, alen > SHOW ? SHOW : (int)alen, arg);
             }
             return parse_fields(macros[i].expr, c, err);
         }
@@ -347,7 +371,7 @@ int cq_cron_next(const struct cq_cron *c, const struct cq_tz *tz, int64_t after_
     int y = tm.year, mo = tm.mon, d = tm.mday, h = tm.hour, mi = tm.min + 1;
     const int y_end = y + SEARCH_YEARS;
     for (long steps = 0; steps < MAX_STEPS && y <= y_end; steps++) {
-        int v = next_bit(c->months, mo > 12 ? 13 : mo);
+        int v = next_bit(c->months, mo);
         if (v < 0) {
             y++;
             mo = 1, d = 1, h = 0, mi = 0;

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,23 +193,62 @@ static int drain(struct cq_alert_engine *e, struct cq_alert_store *store, int64_
     return rc;
 }
 
+/* Shared by the --once workers: each takes the next alert index. */
+struct once {
+    struct cq_alert_engine *e;
+    const struct cq_conf *conf;
+    int64_t now;
+    _Atomic size_t next;
+    _Atomic int rc;          /* first store failure */
+    struct cq_err err;       /* its message (written by the thread that set rc) */
+};
+
+static void *once_worker(void *arg)
+{
+    struct once *o = arg;
+    for (size_t i; (i = atomic_fetch_add(&o->next, 1)) < o->conf->n_alerts;) {
+        struct cq_alert_outcome out;
+        struct cq_err err = {0};
+        int expect = CQ_OK;
+        if (!o->conf->alerts[i].enabled ||
+            cq_alert_engine_run(o->e, &o->conf->alerts[i], o->now, &out, &err) == CQ_OK) {
+            continue;
+        }
+        if (atomic_compare_exchange_strong(&o->rc, &expect, (int)err.rc)) {
+            o->err = err;
+        }
+        break;
+    }
+    return NULL;
+}
+
+/* Evaluates every enabled alert once, scheduler.workers at a time, then delivers. */
 static int run_once(struct cq_app *app, struct cq_alert_store *store, const char *runner)
 {
-    struct cq_err err = {0};
-    struct cq_alert_engine *e = cq_alert_engine_new(app->conf, store, runner, &err);
-    int rc = e == NULL ? (int)err.rc : CQ_OK;
-    int64_t now = cq_wall_ms();
-    for (size_t i = 0; rc == CQ_OK && i < app->conf->n_alerts; i++) {
-        struct cq_alert_outcome out;
-        if (app->conf->alerts[i].enabled) {
-            rc = cq_alert_engine_run(e, &app->conf->alerts[i], now, &out, &err);
-        }
+    struct once o = {.conf = app->conf, .now = cq_wall_ms()};
+    pthread_t tids[256];
+    int n = app->conf->sched.workers > 0 ? app->conf->sched.workers : 4, started = 0;
+    int rc;
+    o.e = cq_alert_engine_new(app->conf, store, runner, &o.err);
+    if (o.e == NULL) {
+        return cq_cli_report(app, &o.err, NULL);
     }
+    atomic_init(&o.next, 0);
+    atomic_init(&o.rc, CQ_OK);
+    n = n > 256 ? 256 : n;
+    while (started < n && pthread_create(&tids[started], NULL, once_worker, &o) == 0) {
+        started++;
+    }
+    once_worker(&o); /* this thread works too (and alone if no thread could start) */
+    for (int i = 0; i < started; i++) {
+        pthread_join(tids[i], NULL);
+    }
+    rc = atomic_load(&o.rc);
     if (rc == CQ_OK) {
-        rc = drain(e, store, app->conf->sched.shutdown_timeout_ms, &err);
+        rc = drain(o.e, store, app->conf->sched.shutdown_timeout_ms, &o.err);
     }
-    cq_alert_engine_free(e);
-    return rc == CQ_OK ? CQ_EXIT_OK : cq_cli_report(app, &err, NULL);
+    cq_alert_engine_free(o.e);
+    return rc == CQ_OK ? CQ_EXIT_OK : cq_cli_report(app, &o.err, NULL);
 }
 
 /* Loads the configuration again for SIGHUP; NULL (problems printed) keeps the old one. */

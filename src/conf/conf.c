@@ -3,7 +3,8 @@
  * the conf object's lifetime. What the keys mean lives in schema.c, ${VAR} in env.c.
  *
  * A conf and all its strings live in one arena next to it (struct conf_box), so
- * cq_conf_free is a single release and a half-built conf on a failed load costs one call.
+ * cq_conf_free is a single release and a half-built conf on a failed load costs one call;
+ * only the time zones the alerts use are separate objects, listed in the box.
  * libyaml's document API gives every node a mark (line, column) and resolves aliases, so
  * anchors/aliases are supported; merge keys (<<) are not.
  */
@@ -23,6 +24,8 @@
 struct conf_box {
     struct cq_conf conf;   /* first, so a struct cq_conf * is the box */
     struct cq_arena arena; /* everything the conf points to */
+    struct cq_tz **tzs;    /* zones the alerts point to (heap array) */
+    size_t n_tzs, cap_tzs;
 };
 
 /* ---- diagnostics ------------------------------------------------------------------------- */
@@ -107,18 +110,61 @@ void cq_conf_diag(struct cq_conf_loader *ld, yaml_mark_t mark, const char *path,
     }
 }
 
-/* File order reads best; insertion sort keeps equal positions in finding order. */
-static void diags_sort(struct cq_conf_diags *d, size_t first)
+void cq_conf_diag_at(struct cq_conf_loader *ld, const struct cq_conf_place *at, const char *path,
+                     const char *hint, const char *fmt, ...)
 {
-    for (size_t i = first + 1; i < d->n; i++) {
+    struct cq_buf b;
+    va_list ap;
+    const char *file = ld->file;
+    cq_buf_init(&b, 2048);
+    va_start(ap, fmt);
+    cq_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (cq_buf_rc(&b) == CQ_ENOMEM) {
+        ld->rc = CQ_ENOMEM;
+    } else {
+        ld->file = at->file != NULL ? at->file : ld->file;
+        cq_conf_diag(ld, at->mark, path, hint, "%s", cq_buf_str(&b));
+        ld->file = file;
+    }
+    cq_buf_cleanup(&b);
+}
+
+/* Position of file in conf->files (files read first sort first). */
+static size_t file_rank(const struct cq_conf *conf, const char *file)
+{
+    for (size_t i = 0; conf != NULL && file != NULL && i < conf->n_files; i++) {
+        if (strcmp(conf->files[i], file) == 0) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+static bool diag_before(const struct cq_conf_diag *a, size_t ra, const struct cq_conf_diag *b,
+                        size_t rb)
+{
+    if (ra != rb) {
+        return ra < rb;
+    }
+    return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+/* File order reads best: by file (as read), then position; insertion sort keeps equal
+ * positions in finding order. There are at most CQ_CONF_MAX_DIAGS of them. */
+static void diags_sort(struct cq_conf_diags *d, size_t first, const struct cq_conf *conf)
+{
+    size_t rank[CQ_CONF_MAX_DIAGS + 1];
+    for (size_t i = first; i < d->n && i - first <= CQ_CONF_MAX_DIAGS; i++) {
         struct cq_conf_diag x = d->v[i];
-        size_t j = i;
-        while (j > first && (d->v[j - 1].line > x.line ||
-                             (d->v[j - 1].line == x.line && d->v[j - 1].col > x.col))) {
+        size_t rx = file_rank(conf, x.file), j = i;
+        while (j > first && diag_before(&x, rx, &d->v[j - 1], rank[j - 1 - first])) {
             d->v[j] = d->v[j - 1];
+            rank[j - first] = rank[j - 1 - first];
             j--;
         }
         d->v[j] = x;
+        rank[j - first] = rx;
     }
 }
 
@@ -160,9 +206,96 @@ void cq_conf_free(struct cq_conf *conf)
 {
     struct conf_box *box = (struct conf_box *)conf;
     if (box != NULL) {
+        for (size_t i = 0; i < box->n_tzs; i++) {
+            cq_tz_free(box->tzs[i]);
+        }
+        cq_free(box->tzs);
         cq_arena_free(&box->arena);
         cq_free(box);
     }
+}
+
+/* The conf owns tz from now on (also when this fails: then it is freed). */
+static int own_tz(struct cq_conf_loader *ld, struct cq_tz *tz)
+{
+    struct conf_box *box = (struct conf_box *)ld->conf;
+    if (box->n_tzs == box->cap_tzs) {
+        size_t cap = box->cap_tzs ? box->cap_tzs * 2 : 4, bytes;
+        struct cq_tz **v = NULL;
+        if (cq_size_mul(&bytes, cap, sizeof(*v))) {
+            v = cq_realloc(box->tzs, bytes);
+        }
+        if (v == NULL) {
+            cq_tz_free(tz);
+            return ld->rc = CQ_ENOMEM;
+        }
+        box->tzs = v;
+        box->cap_tzs = cap;
+    }
+    box->tzs[box->n_tzs++] = tz;
+    return CQ_OK;
+}
+
+struct cq_tz *cq_conf_tz(struct cq_conf_loader *ld, const char *name, struct cq_err *err)
+{
+    struct cq_conf_tz_entry *e;
+    struct cq_tz *tz;
+    for (size_t i = 0; i < ld->n_tzs; i++) {
+        if (strcmp(ld->tzs[i].name, name) == 0) {
+            return ld->tzs[i].tz;
+        }
+    }
+    tz = cq_tz_load(name, err);
+    if (tz == NULL || own_tz(ld, tz) != CQ_OK) {
+        return NULL;
+    }
+    e = cq_conf_grow(ld, &ld->tmp, ld->tzs, ld->n_tzs, &ld->tzs_cap, sizeof(*e));
+    if (e == NULL) {
+        return tz; /* usable; only the cache missed it (rc is set anyway) */
+    }
+    ld->tzs = e;
+    e[ld->n_tzs].name = cq_arena_strdup(&ld->tmp, name);
+    e[ld->n_tzs].tz = tz;
+    ld->n_tzs += e[ld->n_tzs].name != NULL ? 1 : 0;
+    return tz;
+}
+
+void *cq_conf_grow(struct cq_conf_loader *ld, struct cq_arena *a, void *v, size_t n, size_t *cap,
+                   size_t size)
+{
+    size_t ncap, bytes;
+    void *nv = NULL;
+    if (n < *cap) {
+        return v;
+    }
+    ncap = *cap ? *cap * 2 : 8;
+    if (cq_size_mul(&bytes, ncap, size)) {
+        nv = cq_arena_alloc(a, bytes);
+    }
+    if (nv == NULL) {
+        ld->rc = CQ_ENOMEM;
+        return NULL;
+    }
+    if (n > 0) {
+        memcpy(nv, v, n * size);
+    }
+    *cap = ncap;
+    return nv;
+}
+
+int cq_conf_add_file(struct cq_conf_loader *ld, const char *name)
+{
+    struct cq_conf *conf = ld->conf;
+    char **files = cq_conf_grow(ld, ld->keep, conf->files, conf->n_files, &ld->files_cap,
+                                sizeof(*files));
+    char *kept = cq_arena_strdup(ld->keep, name);
+    if (files == NULL || kept == NULL) {
+        return ld->rc = CQ_ENOMEM;
+    }
+    conf->files = files;
+    files[conf->n_files++] = kept;
+    ld->kept_file = kept;
+    return CQ_OK;
 }
 
 const struct cq_conn_conf *cq_conf_conn(const struct cq_conf *conf, const char *name)
@@ -260,10 +393,12 @@ static void check_single_document(struct cq_conf_loader *ld, yaml_parser_t *pars
     yaml_document_delete(&more);
 }
 
-static void parse_and_walk(struct cq_conf_loader *ld, const char *text, size_t len)
+void cq_conf_parse(struct cq_conf_loader *ld, const char *text, size_t len,
+                   void (*walk)(struct cq_conf_loader *ld))
 {
     yaml_parser_t parser;
     yaml_document_t doc;
+    yaml_document_t *outer = ld->doc; /* an include is parsed while the main file is walked */
     bool have_doc = false;
     if (!yaml_parser_initialize(&parser)) {
         ld->rc = CQ_ENOMEM;
@@ -276,8 +411,8 @@ static void parse_and_walk(struct cq_conf_loader *ld, const char *text, size_t l
     }
     have_doc = true;
     ld->doc = &doc;
-    cq_conf_schema_walk(ld);
-    ld->doc = NULL;
+    walk(ld);
+    ld->doc = outer;
     if (yaml_document_get_root_node(&doc) != NULL && ld->rc == CQ_OK) {
         check_single_document(ld, &parser, text, len);
     }
@@ -301,7 +436,7 @@ static int finish(struct cq_conf_loader *ld, size_t first, struct cq_err *err)
     if (ld->n_problems == 0) {
         return CQ_OK;
     }
-    diags_sort(d, first);
+    diags_sort(d, first, ld->conf);
     bool more = ld->n_problems > CQ_CONF_MAX_DIAGS;
     if (more) {
         char *msg = cq_strdup(cq_conf_tmpf(ld, "stopped after %d problems", CQ_CONF_MAX_DIAGS));
@@ -318,8 +453,8 @@ static int finish(struct cq_conf_loader *ld, size_t first, struct cq_err *err)
                       g->col, g->msg, others, more ? "+" : "", others == 1 && !more ? "" : "s");
 }
 
-/* The directory relative sqlite paths are resolved against: name up to its last '/'. */
-static const char *dir_of(struct cq_conf_loader *ld, const char *name)
+/* The directory relative paths are resolved against: name up to its last '/'. */
+const char *cq_conf_dir_of(struct cq_conf_loader *ld, const char *name)
 {
     const char *slash = strrchr(name, '/');
     if (slash == NULL) {
@@ -328,7 +463,8 @@ static const char *dir_of(struct cq_conf_loader *ld, const char *name)
     return slash == name ? "/" : cq_conf_tmpf(ld, "%.*s", (int)(slash - name), name);
 }
 
-struct cq_conf *cq_conf_load_mem(const char *name, const char *text, size_t len,
+/* Loads text; read_files allows include: and sql_file: to read other files. */
+static struct cq_conf *load_text(const char *name, const char *text, size_t len, bool read_files,
                                  struct cq_conf_diags *diags, struct cq_err *err)
 {
     struct cq_conf_loader ld;
@@ -343,14 +479,15 @@ struct cq_conf *cq_conf_load_mem(const char *name, const char *text, size_t len,
         cq_err_set(err, CQ_ETOOBIG, "config file '%s': larger than 16 MB", name);
         return NULL;
     }
-    if (loader_init(&ld, name, d) == CQ_OK) {
-        ld.conf->path = cq_arena_strdup(ld.keep, name);
-        ld.base_dir = dir_of(&ld, name);
-        if (ld.conf->path == NULL) {
-            ld.rc = CQ_ENOMEM;
-        } else {
-            parse_and_walk(&ld, text != NULL ? text : "", text != NULL ? len : 0);
+    if (loader_init(&ld, name, d) == CQ_OK && cq_conf_add_file(&ld, name) == CQ_OK) {
+        ld.conf->path = ld.kept_file;
+        ld.base_dir = cq_conf_dir_of(&ld, name);
+        ld.read_files = read_files;
+        cq_conf_parse(&ld, text != NULL ? text : "", text != NULL ? len : 0, cq_conf_schema_walk);
+        if (!cq_conf_full(&ld)) {
+            cq_conf_refs_check(&ld);
         }
+        cq_conf_schema_finish(&ld);
     }
     if (finish(&ld, first, err) == CQ_OK) {
         result = ld.conf;
@@ -360,8 +497,14 @@ struct cq_conf *cq_conf_load_mem(const char *name, const char *text, size_t len,
     return result;
 }
 
-/* Reads at most CQ_CONF_MAX_FILE bytes of path into out. */
-static int read_fd(int fd, const char *path, struct cq_buf *out, struct cq_err *err)
+struct cq_conf *cq_conf_load_mem(const char *name, const char *text, size_t len,
+                                 struct cq_conf_diags *diags, struct cq_err *err)
+{
+    return load_text(name, text, len, false, diags, err);
+}
+
+/* Reads fd into out (capped by out's max). */
+static int read_fd(int fd, struct cq_buf *out, struct cq_err *err)
 {
     char chunk[READ_CHUNK];
     for (;;) {
@@ -370,49 +513,45 @@ static int read_fd(int fd, const char *path, struct cq_buf *out, struct cq_err *
             continue;
         }
         if (n < 0) {
-            return cq_err_set(err, CQ_EIO, "config file '%s': cannot read: %s", path,
-                              strerror(errno));
+            return cq_err_set(err, CQ_EIO, "cannot read: %s", strerror(errno));
         }
         if (n == 0) {
             return CQ_OK;
         }
         cq_buf_append(out, chunk, (size_t)n);
         if (cq_buf_rc(out) == CQ_ETOOBIG) {
-            return cq_err_set(err, CQ_ETOOBIG, "config file '%s': larger than 16 MB", path);
+            return cq_err_set(err, CQ_ETOOBIG, "larger than %zu MB", out->max >> 20);
         }
         if (cq_buf_rc(out) != CQ_OK) {
-            return cq_err_set(err, CQ_ENOMEM, "config file '%s': out of memory", path);
+            return cq_err_set(err, CQ_ENOMEM, "out of memory");
         }
     }
 }
 
-static int read_file(const char *path, struct cq_buf *out, struct cq_err *err)
+int cq_conf_read_file(const char *path, struct cq_buf *out, struct cq_err *err)
 {
     struct stat st;
     int rc = CQ_OK;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR) {
-            return cq_err_set(err, CQ_ENOTFOUND,
-                              "config file '%s': not found (pass --config, set CLARIQ_CONFIG, "
-                              "or run `clariq init`)",
-                              path);
+            return cq_err_set(err, CQ_ENOTFOUND, "not found");
         }
-        return cq_err_set(err, CQ_EIO, "config file '%s': cannot open: %s", path, strerror(errno));
+        return cq_err_set(err, CQ_EIO, "cannot open: %s", strerror(errno));
     }
     if (fstat(fd, &st) != 0) {
-        rc = cq_err_set(err, CQ_EIO, "config file '%s': cannot read: %s", path, strerror(errno));
+        rc = cq_err_set(err, CQ_EIO, "cannot read: %s", strerror(errno));
         goto out;
     }
     if (S_ISDIR(st.st_mode)) {
-        rc = cq_err_set(err, CQ_EIO, "config file '%s': cannot read: is a directory", path);
+        rc = cq_err_set(err, CQ_EIO, "cannot read: is a directory");
         goto out;
     }
-    if (S_ISREG(st.st_mode) && st.st_size > (off_t)CQ_CONF_MAX_FILE) {
-        rc = cq_err_set(err, CQ_ETOOBIG, "config file '%s': larger than 16 MB", path);
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)out->max) {
+        rc = cq_err_set(err, CQ_ETOOBIG, "larger than %zu MB", out->max >> 20);
         goto out;
     }
-    rc = read_fd(fd, path, out, err);
+    rc = read_fd(fd, out, err);
 out:
     close(fd);
     return rc;
@@ -421,12 +560,20 @@ out:
 struct cq_conf *cq_conf_load_file(const char *path, struct cq_conf_diags *diags, struct cq_err *err)
 {
     struct cq_buf text;
+    struct cq_err why = {0};
     struct cq_conf *conf = NULL;
     cq_buf_init(&text, CQ_CONF_MAX_FILE);
     if (path == NULL || *path == '\0') {
         cq_err_set(err, CQ_EINVAL, "config file: no path given");
-    } else if (read_file(path, &text, err) == CQ_OK) {
-        conf = cq_conf_load_mem(path, cq_buf_str(&text), text.len, diags, err);
+    } else if (cq_conf_read_file(path, &text, &why) == CQ_OK) {
+        conf = load_text(path, cq_buf_str(&text), text.len, true, diags, err);
+    } else if (why.rc == CQ_ENOTFOUND) {
+        cq_err_set(err, why.rc,
+                   "config file '%s': not found (pass --config, set CLARIQ_CONFIG, or run "
+                   "`clariq init`)",
+                   path);
+    } else {
+        cq_err_set(err, why.rc, "config file '%s': %s", path, why.msg);
     }
     cq_buf_cleanup(&text);
     return conf;
@@ -456,7 +603,10 @@ struct cq_conf *cq_conf_demo(const char *db_path, struct cq_err *err)
     cc->read_only = true;
     if (cc->driver == NULL || cc->path == NULL) {
         ld.rc = CQ_ENOMEM;
+        goto out;
     }
+    ld.base_dir = cq_conf_dir_of(&ld, cc->path); /* the state file goes next to the demo db */
+    cq_conf_schema_finish(&ld);
 out:
     if (ld.rc != CQ_OK) {
         cq_err_set(err, ld.rc, "demo config: %s",

@@ -19,222 +19,216 @@
 #include "base/str.h"
 #include "conf/internal.h"
 
-#define MAX_KEYS 16     /* keys per section table */
 #define QUOTE_MAX 60    /* bytes of user text quoted in a message */
 #define NAME_MAX_LEN 63 /* connection names fit struct cq_conn.name */
+#define DAY_MS 86400000 /* ms */
 #define STR_(x) #x
 #define STR(x) STR_(x)
-
-enum ktype {
-    K_DURATION, /* int64_t ms, cq_parse_duration_ms */
-    K_SIZE,     /* int64_t bytes, cq_parse_size */
-    K_I64,      /* int64_t in [lo, hi] */
-    K_INT,      /* int in [lo, hi] */
-    K_BOOL,     /* bool: true/false/yes/no/on/off */
-    K_STR,      /* char *, kept by the conf */
-    K_SECTION,  /* a nested mapping described by child */
-    K_LIST,     /* a mapping of named entries described by list */
-    K_ANY,      /* accepted, not validated (reserved for later) */
-};
-
-#define KF_SECRET 0x1u /* may hold a password: the value never appears in messages */
-
-struct cq_conf_loader;
-struct section;
-struct list_spec;
-
-struct key {
-    const char *name;
-    enum ktype type;
-    size_t off;                   /* offsetof into the section's struct */
-    const char *def;              /* default, parsed like user input; NULL = none */
-    int64_t lo, hi;               /* bounds for K_I64 / K_INT */
-    const char *hint;             /* how to write a valid value; NULL = the type's */
-    const struct section *child;  /* K_SECTION */
-    const struct list_spec *list; /* K_LIST */
-    unsigned flags;               /* KF_* */
-};
-
-/* What the walker found in one mapping, by table index. */
-struct seen {
-    const yaml_node_t *key[MAX_KEYS]; /* key node; NULL when absent */
-    const yaml_node_t *val[MAX_KEYS]; /* value node; NULL when absent */
-    bool bad[MAX_KEYS];               /* present but rejected (already reported) */
-    const yaml_node_t *node;          /* the mapping itself (or a null scalar) */
-    const yaml_node_t *name;          /* the key naming this section in its parent, or NULL */
-    const char *path;                 /* dotted path of the section; "" at the top */
-};
-
-struct section {
-    const struct key *keys;
-    size_t n_keys;
-    /* Cross-key validation after the keys were applied; may be NULL. */
-    void (*check)(struct cq_conf_loader *ld, const struct section *sec, void *target,
-                  const struct seen *s);
-};
-
-struct list_spec {
-    const char *what;            /* "connection", for messages */
-    const struct section *entry; /* each entry's keys */
-    /* Makes room for n entries in parent; false when out of memory. */
-    bool (*reserve)(struct cq_conf_loader *ld, void *parent, size_t n);
-    /* Appends an entry with its defaults; NULL when out of memory. line is 1-based. */
-    void *(*add)(struct cq_conf_loader *ld, void *parent, const char *name, int line);
-};
 
 /* Per type: what it is called in "expected ..." and the default hint. */
 static const struct {
     const char *what;
     const char *hint;
 } types[] = {
-    [K_DURATION] = {"a duration", "use a number with a unit: 250ms, 5s, 2m, 1h"},
-    [K_SIZE] = {"a size", "use a number with a unit: 512B, 64KB, 10MB, 1GB"},
-    [K_I64] = {"a whole number", NULL},
-    [K_INT] = {"a whole number", NULL},
-    [K_BOOL] = {"true or false", "use true or false (yes/no and on/off also work)"},
-    [K_STR] = {"a string", "write a single value after the colon"},
-    [K_SECTION] = {"a mapping", "write key: value lines indented under it"},
-    [K_LIST] = {"a mapping of names", "write name: lines indented under it"},
-    [K_ANY] = {"anything", NULL},
+    [CQ_CONF_K_DURATION] = {"a duration", "use a number with a unit: 250ms, 5s, 2m, 1h"},
+    [CQ_CONF_K_SIZE] = {"a size", "use a number with a unit: 512B, 64KB, 10MB, 1GB"},
+    [CQ_CONF_K_I64] = {"a whole number", NULL},
+    [CQ_CONF_K_INT] = {"a whole number", NULL},
+    [CQ_CONF_K_BOOL] = {"true or false", "use true or false (yes/no and on/off also work)"},
+    [CQ_CONF_K_STR] = {"a string", "write a single value after the colon"},
+    [CQ_CONF_K_ENUM] = {"a single value", NULL},
+    [CQ_CONF_K_STRLIST] = {"a list of values", "write [a, b] or a single value"},
+    [CQ_CONF_K_SECTION] = {"a mapping", "write key: value lines indented under it"},
+    [CQ_CONF_K_LIST] = {"a mapping of names", "write name: lines indented under it"},
+    [CQ_CONF_K_FUNC] = {"a value", NULL},
+    [CQ_CONF_K_DEFER] = {"a single value", "write a single value after the colon"},
+    [CQ_CONF_K_ANY] = {"anything", NULL},
 };
 
-static void check_pool(struct cq_conf_loader *ld, const struct section *sec, void *target,
-                       const struct seen *s);
-static void check_conn(struct cq_conf_loader *ld, const struct section *sec, void *target,
-                       const struct seen *s);
+static void check_pool(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
+                       const struct cq_conf_seen *s);
+static void check_conn(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
+                       const struct cq_conf_seen *s);
+static void check_state(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
+                        const struct cq_conf_seen *s);
 static bool conns_reserve(struct cq_conf_loader *ld, void *parent, size_t n);
-static void *conns_add(struct cq_conf_loader *ld, void *parent, const char *name, int line);
+static void *conns_add(struct cq_conf_loader *ld, void *parent, const char *name,
+                       const yaml_node_t *key);
 
 /* ---- the tables -------------------------------------------------------------------------- */
 
-static const struct key limits_keys[] = {
+static const struct cq_conf_key limits_keys[] = {
     {.name = "timeout",
-     .type = K_DURATION,
+     .type = CQ_CONF_K_DURATION,
      .off = offsetof(struct cq_limits, timeout_ms),
      .def = CQ_CONF_DEFAULT_TIMEOUT},
     {.name = "max_rows",
-     .type = K_I64,
+     .type = CQ_CONF_K_I64,
      .off = offsetof(struct cq_limits, max_rows),
      .def = CQ_CONF_DEFAULT_MAX_ROWS,
      .lo = 0,
      .hi = INT64_MAX,
      .hint = "use a whole number >= 0 (0 = unlimited)"},
     {.name = "max_bytes",
-     .type = K_SIZE,
+     .type = CQ_CONF_K_SIZE,
      .off = offsetof(struct cq_limits, max_bytes),
      .def = CQ_CONF_DEFAULT_MAX_BYTES},
     {.name = "max_concurrent",
-     .type = K_INT,
+     .type = CQ_CONF_K_INT,
      .off = offsetof(struct cq_limits, max_concurrent),
      .def = "0",
      .lo = 0,
      .hi = 1000,
      .hint = "use a whole number from 0 to 1000 (0 = pool max)"},
     {.name = "queue_timeout",
-     .type = K_DURATION,
+     .type = CQ_CONF_K_DURATION,
      .off = offsetof(struct cq_limits, queue_timeout_ms),
      .def = CQ_CONF_DEFAULT_QUEUE_TIMEOUT},
 };
 
-static const struct key pool_keys[] = {
+static const struct cq_conf_key pool_keys[] = {
     {.name = "min",
-     .type = K_INT,
+     .type = CQ_CONF_K_INT,
      .off = offsetof(struct cq_pool_conf, min),
      .def = STR(CQ_CONF_DEFAULT_POOL_MIN),
      .lo = 0,
      .hi = 1000},
     {.name = "max",
-     .type = K_INT,
+     .type = CQ_CONF_K_INT,
      .off = offsetof(struct cq_pool_conf, max),
      .def = STR(CQ_CONF_DEFAULT_POOL_MAX),
      .lo = 1,
      .hi = 1000},
     {.name = "idle_timeout",
-     .type = K_DURATION,
+     .type = CQ_CONF_K_DURATION,
      .off = offsetof(struct cq_pool_conf, idle_timeout_ms),
      .def = CQ_CONF_DEFAULT_IDLE_TIMEOUT},
 };
 
-static const struct section limits_section = {limits_keys,
-                                              sizeof(limits_keys) / sizeof(limits_keys[0]), NULL};
-static const struct section pool_section = {pool_keys, sizeof(pool_keys) / sizeof(pool_keys[0]),
-                                            check_pool};
+static const struct cq_conf_section limits_section = {limits_keys, CQ_CONF_NKEYS(limits_keys),
+                                                      NULL, NULL};
+static const struct cq_conf_section pool_section = {pool_keys, CQ_CONF_NKEYS(pool_keys),
+                                                    check_pool, NULL};
 
-static const struct key conn_keys[] = {
+static const struct cq_conf_key conn_keys[] = {
     /* driver may be omitted: check_conn infers it from url or path. */
-    {.name = "driver", .type = K_STR, .off = offsetof(struct cq_conn_conf, driver)},
-    {.name = "url", .type = K_STR, .off = offsetof(struct cq_conn_conf, url), .flags = KF_SECRET},
-    {.name = "path", .type = K_STR, .off = offsetof(struct cq_conn_conf, path)},
+    {.name = "driver", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_conn_conf, driver)},
+    {.name = "url", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_conn_conf, url), .flags = CQ_CONF_KF_SECRET},
+    {.name = "path", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_conn_conf, path)},
     {.name = "read_only",
-     .type = K_BOOL,
+     .type = CQ_CONF_K_BOOL,
      .off = offsetof(struct cq_conn_conf, read_only),
      .def = "true"},
     {.name = "pool",
-     .type = K_SECTION,
+     .type = CQ_CONF_K_SECTION,
      .off = offsetof(struct cq_conn_conf, pool),
      .child = &pool_section},
     /* Starts from the top-level limits (cq_conf_schema_conn_init), overridden per key. */
     {.name = "limits",
-     .type = K_SECTION,
+     .type = CQ_CONF_K_SECTION,
      .off = offsetof(struct cq_conn_conf, limits),
      .child = &limits_section},
 };
 
-static const struct section conn_section = {conn_keys, sizeof(conn_keys) / sizeof(conn_keys[0]),
-                                            check_conn};
+static const struct cq_conf_section conn_section = {conn_keys, CQ_CONF_NKEYS(conn_keys),
+                                                    check_conn, NULL};
 
-static const struct list_spec conns_list = {"connection", &conn_section, conns_reserve, conns_add};
+static const struct cq_conf_list conns_list = {"connection", &conn_section, conns_reserve,
+                                               conns_add, false};
 
-static const struct key top_keys[] = {
-    /* limits comes first: table order is apply order, and connections copy it. */
-    {.name = "limits",
-     .type = K_SECTION,
-     .off = offsetof(struct cq_conf, limits),
-     .child = &limits_section},
-    {.name = "connections", .type = K_LIST, .list = &conns_list},
-    /* Reserved for sections that later issues implement: accepted with any content and
-     * not validated yet, so a file written for a newer clariq still loads. */
-    {.name = "alerts", .type = K_ANY},
-    {.name = "include", .type = K_ANY},
-    {.name = "catalog", .type = K_ANY},
-    {.name = "roles", .type = K_ANY},
-    {.name = "server", .type = K_ANY},
-    {.name = "ingest", .type = K_ANY},
-    {.name = "ui", .type = K_ANY},
-    {.name = "channels", .type = K_ANY},
-    {.name = "state", .type = K_ANY},
+static const struct cq_conf_key state_keys[] = {
+    /* connection and path are checked against each other and the connections in
+     * check_state and refs.c; path defaults in cq_conf_schema_finish. */
+    {.name = "connection", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_state_conf, connection)},
+    {.name = "path", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_state_conf, path)},
+    {.name = "retention_days",
+     .type = CQ_CONF_K_I64,
+     .off = offsetof(struct cq_state_conf, retention_ms),
+     .def = "30",
+     .lo = 1,
+     .hi = 3650,
+     .scale = DAY_MS,
+     .hint = "use a whole number of days from 1 to 3650"},
 };
 
-static const struct section top_section = {top_keys, sizeof(top_keys) / sizeof(top_keys[0]), NULL};
+static const struct cq_conf_key sched_keys[] = {
+    {.name = "workers",
+     .type = CQ_CONF_K_INT,
+     .off = offsetof(struct cq_sched_conf, workers),
+     .def = "4",
+     .lo = 1,
+     .hi = 256},
+    {.name = "shutdown_timeout",
+     .type = CQ_CONF_K_DURATION,
+     .off = offsetof(struct cq_sched_conf, shutdown_timeout_ms),
+     .def = "30s"},
+};
 
-_Static_assert(sizeof(top_keys) / sizeof(top_keys[0]) <= MAX_KEYS, "top_keys: raise MAX_KEYS");
-_Static_assert(sizeof(conn_keys) / sizeof(conn_keys[0]) <= MAX_KEYS, "conn_keys: raise MAX_KEYS");
-_Static_assert(sizeof(limits_keys) / sizeof(limits_keys[0]) <= MAX_KEYS, "raise MAX_KEYS");
-_Static_assert(sizeof(pool_keys) / sizeof(pool_keys[0]) <= MAX_KEYS, "raise MAX_KEYS");
+static const struct cq_conf_section state_section = {state_keys, CQ_CONF_NKEYS(state_keys),
+                                                     check_state, NULL};
+static const struct cq_conf_section sched_section = {sched_keys, CQ_CONF_NKEYS(sched_keys), NULL,
+                                                     NULL};
+
+static const struct cq_conf_key top_keys[] = {
+    /* limits comes first: table order is apply order, and connections copy it. */
+    {.name = "limits",
+     .type = CQ_CONF_K_SECTION,
+     .off = offsetof(struct cq_conf, limits),
+     .child = &limits_section},
+    {.name = "connections", .type = CQ_CONF_K_LIST, .list = &conns_list},
+    {.name = "state",
+     .type = CQ_CONF_K_SECTION,
+     .off = offsetof(struct cq_conf, state),
+     .child = &state_section},
+    {.name = "scheduler",
+     .type = CQ_CONF_K_SECTION,
+     .off = offsetof(struct cq_conf, sched),
+     .child = &sched_section},
+    /* Applied by cq_conf_top_check in document order, so included alerts land where the
+     * include: is written. */
+    {.name = "channels", .type = CQ_CONF_K_DEFER},
+    {.name = "alerts", .type = CQ_CONF_K_DEFER},
+    {.name = "include", .type = CQ_CONF_K_DEFER},
+    /* Reserved for sections that later issues implement: accepted with any content and
+     * not validated yet, so a file written for a newer clariq still loads. */
+    {.name = "catalog", .type = CQ_CONF_K_ANY},
+    {.name = "roles", .type = CQ_CONF_K_ANY},
+    {.name = "server", .type = CQ_CONF_K_ANY},
+    {.name = "ingest", .type = CQ_CONF_K_ANY},
+    {.name = "ui", .type = CQ_CONF_K_ANY},
+};
+
+static const struct cq_conf_section top_section = {top_keys, CQ_CONF_NKEYS(top_keys),
+                                                   cq_conf_top_check, NULL};
+
+_Static_assert(CQ_CONF_NKEYS(top_keys) <= CQ_CONF_MAX_KEYS, "top_keys: raise CQ_CONF_MAX_KEYS");
+_Static_assert(CQ_CONF_NKEYS(conn_keys) <= CQ_CONF_MAX_KEYS, "conn_keys: raise CQ_CONF_MAX_KEYS");
+_Static_assert(CQ_CONF_NKEYS(limits_keys) <= CQ_CONF_MAX_KEYS, "raise CQ_CONF_MAX_KEYS");
+_Static_assert(CQ_CONF_NKEYS(pool_keys) <= CQ_CONF_MAX_KEYS, "raise CQ_CONF_MAX_KEYS");
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
-static const yaml_node_t *node_at(const struct cq_conf_loader *ld, int index)
+const yaml_node_t *cq_conf_node(const struct cq_conf_loader *ld, int index)
 {
     return yaml_document_get_node(ld->doc, index);
 }
 
-static const char *scalar(const yaml_node_t *n)
+const char *cq_conf_scalar(const yaml_node_t *n)
 {
     return (const char *)n->data.scalar.value;
 }
 
-static bool is_null(const yaml_node_t *n)
+bool cq_conf_is_null(const yaml_node_t *n)
 {
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
         return false;
     }
-    const char *v = scalar(n);
+    const char *v = cq_conf_scalar(n);
     return *v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
            strcmp(v, "NULL") == 0;
 }
 
-static const char *kind(const yaml_node_t *n)
+const char *cq_conf_kind(const yaml_node_t *n)
 {
     switch (n->type) {
     case YAML_MAPPING_NODE:
@@ -308,18 +302,19 @@ static bool looks_secret(const char *s)
     return secret;
 }
 
-/* 'text' for a message: at most QUOTE_MAX bytes (cut on a UTF-8 boundary), control
- * characters escaped so a diagnostic stays on one line. For keys and names; values go
- * through quote_value. */
-static const char *quote(struct cq_conf_loader *ld, const char *s)
+/* s, at most max bytes (cut on a UTF-8 boundary, then "..."), control characters escaped
+ * so a diagnostic stays on one line; in quotes when quoted. */
+static const char *escape(struct cq_conf_loader *ld, const char *s, size_t max, bool quoted)
 {
     struct cq_buf b;
-    size_t n = strlen(s), cut = n > QUOTE_MAX ? QUOTE_MAX : n;
+    size_t n = strlen(s), cut = n > max ? max : n;
     while (cut < n && cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) {
         cut--;
     }
-    cq_buf_init(&b, 4 * QUOTE_MAX + 8);
-    cq_buf_putc(&b, '\'');
+    cq_buf_init(&b, 4 * max + 8);
+    if (quoted) {
+        cq_buf_putc(&b, '\'');
+    }
     for (size_t i = 0; i < cut; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\n') {
@@ -330,7 +325,10 @@ static const char *quote(struct cq_conf_loader *ld, const char *s)
             cq_buf_putc(&b, (char)c);
         }
     }
-    cq_buf_puts(&b, cut < n ? "...'" : "'");
+    cq_buf_puts(&b, cut < n ? "..." : "");
+    if (quoted) {
+        cq_buf_putc(&b, '\'');
+    }
     const char *q = cq_conf_tmpf(ld, "%s", cq_buf_str(&b));
     if (cq_buf_rc(&b) != CQ_OK) {
         ld->rc = CQ_ENOMEM;
@@ -339,39 +337,68 @@ static const char *quote(struct cq_conf_loader *ld, const char *s)
     return q;
 }
 
+/* 'text' for a message, cut at QUOTE_MAX bytes. For keys and names; values go through
+ * quote_value. */
+const char *cq_conf_quote(struct cq_conf_loader *ld, const char *s)
+{
+    return escape(ld, s, QUOTE_MAX, true);
+}
+
+const char *cq_conf_clean(struct cq_conf_loader *ld, const char *s)
+{
+    return escape(ld, s, sizeof(((struct cq_err *)NULL)->msg), false);
+}
+
 /* The original text quoted; for values that came from ${VAR}, the expansion too. A
- * KF_SECRET key's value is never shown, in either form. */
-static const char *quote_value(struct cq_conf_loader *ld, const struct key *k, const char *orig,
+ * CQ_CONF_KF_SECRET key's value is never shown, in either form. */
+const char *cq_conf_quote_value(struct cq_conf_loader *ld, const struct cq_conf_key *k, const char *orig,
                                const char *val)
 {
     const char *q;
-    if ((k->flags & KF_SECRET) != 0) {
+    if ((k->flags & CQ_CONF_KF_SECRET) != 0) {
         return "(value hidden)";
     }
-    q = looks_secret(orig) ? "'***'" : quote(ld, orig);
+    q = looks_secret(orig) ? "'***'" : cq_conf_quote(ld, orig);
     if (strcmp(orig, val) == 0) {
         return q;
     }
-    return cq_conf_tmpf(ld, "%s (expands to %s)", q, looks_secret(val) ? "'***'" : quote(ld, val));
+    return cq_conf_tmpf(ld, "%s (expands to %s)", q, looks_secret(val) ? "'***'" : cq_conf_quote(ld, val));
 }
 
-static const char *join_path(struct cq_conf_loader *ld, const char *path, const char *name)
+const char *cq_conf_join_path(struct cq_conf_loader *ld, const char *path, const char *name)
 {
     return *path == '\0' ? name : cq_conf_tmpf(ld, "%s.%s", path, name);
 }
 
-static const char *key_hint(struct cq_conf_loader *ld, const struct key *k)
+/* "use one of: a, b, c" for an enum key. */
+static const char *enum_list(struct cq_conf_loader *ld, const struct cq_conf_key *k)
+{
+    struct cq_buf b;
+    cq_buf_init(&b, 1024);
+    cq_buf_puts(&b, "use one of: ");
+    for (size_t i = 0; k->names[i] != NULL; i++) {
+        cq_buf_printf(&b, "%s%s", i ? ", " : "", k->names[i]);
+    }
+    const char *out = cq_conf_tmpf(ld, "%s", cq_buf_str(&b));
+    cq_buf_cleanup(&b);
+    return out;
+}
+
+static const char *key_hint(struct cq_conf_loader *ld, const struct cq_conf_key *k)
 {
     if (k->hint != NULL) {
         return k->hint;
     }
-    if (k->type == K_I64 || k->type == K_INT) {
+    if (k->type == CQ_CONF_K_I64 || k->type == CQ_CONF_K_INT) {
         return cq_conf_tmpf(ld, "use a whole number from %" PRId64 " to %" PRId64, k->lo, k->hi);
+    }
+    if (k->type == CQ_CONF_K_ENUM) {
+        return enum_list(ld, k);
     }
     return types[k->type].hint;
 }
 
-static int key_index(const struct section *sec, const char *name)
+int cq_conf_key_index(const struct cq_conf_section *sec, const char *name)
 {
     for (size_t i = 0; i < sec->n_keys; i++) {
         if (strcmp(sec->keys[i].name, name) == 0) {
@@ -404,20 +431,29 @@ static enum verdict parse_bool(const char *s, bool *out)
 }
 
 /* The one parser for user text and built-in defaults alike. */
-static enum verdict parse_typed(const struct key *k, const char *s, union value *out)
+static enum verdict parse_typed(const struct cq_conf_key *k, const char *s, union value *out)
 {
     const char *cur = s;
     int rc;
-    if (k->type == K_BOOL) {
+    if (k->type == CQ_CONF_K_BOOL) {
         return parse_bool(s, &out->b);
     }
-    if (*s == '-' && (k->type == K_DURATION || k->type == K_SIZE || k->lo >= 0)) {
+    if (k->type == CQ_CONF_K_ENUM) {
+        for (size_t i = 0; k->names[i] != NULL; i++) {
+            if (cq_streq_ci(s, k->names[i])) {
+                out->i = (int64_t)i;
+                return V_OK;
+            }
+        }
+        return V_INVALID;
+    }
+    if (*s == '-' && (k->type == CQ_CONF_K_DURATION || k->type == CQ_CONF_K_SIZE || k->lo >= 0)) {
         return isdigit((unsigned char)s[1]) ? V_NEGATIVE : V_INVALID;
     }
-    if (k->type == K_DURATION) {
+    if (k->type == CQ_CONF_K_DURATION) {
         return cq_parse_duration_ms(s, &out->i, NULL) == CQ_OK ? V_OK : V_INVALID;
     }
-    if (k->type == K_SIZE) {
+    if (k->type == CQ_CONF_K_SIZE) {
         return cq_parse_size(s, &out->i, NULL) == CQ_OK ? V_OK : V_INVALID;
     }
     rc = cq_parse_i64(&cur, &out->i);
@@ -430,35 +466,43 @@ static enum verdict parse_typed(const struct key *k, const char *s, union value 
     return out->i < k->lo || out->i > k->hi ? V_RANGE : V_OK;
 }
 
-static void store(const struct key *k, void *field, const union value *v)
+static void store(const struct cq_conf_key *k, void *field, const union value *v)
 {
     switch (k->type) {
-    case K_BOOL:
+    case CQ_CONF_K_BOOL:
         *(bool *)field = v->b;
         break;
-    case K_INT:
+    case CQ_CONF_K_INT:
+    case CQ_CONF_K_ENUM: /* enum fields are int-sized (asserted in alerts.c) */
         *(int *)field = (int)v->i;
         break;
     default:
-        *(int64_t *)field = v->i;
+        /* bounds are small enough that lo..hi times scale fits (checked by the tables) */
+        *(int64_t *)field = k->scale > 1 ? v->i * k->scale : v->i;
         break;
     }
 }
 
-static void value_diag(struct cq_conf_loader *ld, const struct key *k, const yaml_node_t *v,
+static void value_diag(struct cq_conf_loader *ld, const struct cq_conf_key *k, const yaml_node_t *v,
                        const char *path, const char *val, enum verdict why)
 {
-    const char *q = quote_value(ld, k, scalar(v), val);
+    const char *q = cq_conf_quote_value(ld, k, cq_conf_scalar(v), val);
     const char *hint = key_hint(ld, k);
     if (why == V_NEGATIVE) {
         cq_conf_diag(ld, v->start_mark, path, hint, "negative value %s", q);
     } else if (why == V_RANGE) {
         cq_conf_diag(ld, v->start_mark, path, hint, "value %s is out of range", q);
-    } else if (k->type == K_DURATION || k->type == K_SIZE) {
+    } else if (k->type == CQ_CONF_K_DURATION || k->type == CQ_CONF_K_SIZE) {
         cq_conf_diag(ld, v->start_mark, path, hint, "invalid %s %s",
-                     k->type == K_DURATION ? "duration" : "size", q);
-    } else if (k->type == K_BOOL) {
+                     k->type == CQ_CONF_K_DURATION ? "duration" : "size", q);
+    } else if (k->type == CQ_CONF_K_BOOL) {
         cq_conf_diag(ld, v->start_mark, path, hint, "invalid boolean %s", q);
+    } else if (k->type == CQ_CONF_K_ENUM) {
+        const char *best =
+            (k->flags & CQ_CONF_KF_NO_GUESS) != 0 ? NULL : cq_did_you_mean(val, k->names);
+        cq_conf_diag(ld, v->start_mark, path,
+                     best != NULL ? cq_conf_tmpf(ld, "did you mean '%s'?", best) : hint,
+                     "unknown %s %s", k->what != NULL ? k->what : "value", q);
     } else {
         cq_conf_diag(ld, v->start_mark, path, hint, "expected a whole number, got %s", q);
     }
@@ -466,10 +510,10 @@ static void value_diag(struct cq_conf_loader *ld, const struct key *k, const yam
 
 /* Where byte `off` of a scalar's value is in the file, when that is knowable: a one-line
  * scalar without escapes. Otherwise the scalar's start. */
-static yaml_mark_t mark_at(const yaml_node_t *v, size_t off)
+yaml_mark_t cq_conf_mark_at(const yaml_node_t *v, size_t off)
 {
     yaml_mark_t m = v->start_mark;
-    const char *s = scalar(v);
+    const char *s = cq_conf_scalar(v);
     size_t len = v->data.scalar.length, chars = 0, before = 0;
     size_t raw = v->end_mark.index - v->start_mark.index;
     size_t quotes = v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1;
@@ -491,7 +535,7 @@ static yaml_mark_t mark_at(const yaml_node_t *v, size_t off)
 static void env_diag(struct cq_conf_loader *ld, const yaml_node_t *v, const char *path,
                      enum cq_conf_env_status st, const struct cq_conf_env_problem *p)
 {
-    yaml_mark_t m = mark_at(v, p->off);
+    yaml_mark_t m = cq_conf_mark_at(v, p->off);
     if (st == CQ_CONF_ENV_UNSET) {
         int n = (int)p->name_len;
         cq_conf_diag(ld, m, path,
@@ -509,7 +553,7 @@ static void env_diag(struct cq_conf_loader *ld, const yaml_node_t *v, const char
 }
 
 /* The scalar's text after ${VAR} expansion (in ld->tmp), or NULL after reporting why. */
-static const char *scalar_text(struct cq_conf_loader *ld, const struct key *k, const yaml_node_t *v,
+const char *cq_conf_scalar_text(struct cq_conf_loader *ld, const struct cq_conf_key *k, const yaml_node_t *v,
                                const char *path)
 {
     struct cq_buf b;
@@ -517,20 +561,20 @@ static const char *scalar_text(struct cq_conf_loader *ld, const struct key *k, c
     const char *out = NULL;
     if (v->type != YAML_SCALAR_NODE) {
         cq_conf_diag(ld, v->start_mark, path, key_hint(ld, k), "expected %s, got %s",
-                     types[k->type].what, kind(v));
+                     types[k->type].what, cq_conf_kind(v));
         return NULL;
     }
-    if (is_null(v)) {
+    if (cq_conf_is_null(v)) {
         cq_conf_diag(ld, v->start_mark, path, "write a value after the colon or remove the key",
                      "missing value (expected %s)", types[k->type].what);
         return NULL;
     }
-    if (memchr(scalar(v), '\0', v->data.scalar.length) != NULL) {
+    if (memchr(cq_conf_scalar(v), '\0', v->data.scalar.length) != NULL) {
         cq_conf_diag(ld, v->start_mark, path, "remove the \\0 escape", "value contains a NUL byte");
         return NULL;
     }
     cq_buf_init(&b, CQ_CONF_MAX_VALUE);
-    enum cq_conf_env_status st = cq_conf_env_expand(scalar(v), v->data.scalar.length, &b, &p);
+    enum cq_conf_env_status st = cq_conf_env_expand(cq_conf_scalar(v), v->data.scalar.length, &b, &p);
     if (st != CQ_CONF_ENV_OK) {
         env_diag(ld, v, path, st, &p);
         goto out;
@@ -545,15 +589,15 @@ out:
 }
 
 /* Applies one scalar key; false when the value was rejected (and reported). */
-static bool apply_scalar(struct cq_conf_loader *ld, const struct key *k, const yaml_node_t *v,
+bool cq_conf_apply_scalar(struct cq_conf_loader *ld, const struct cq_conf_key *k, const yaml_node_t *v,
                          void *field, const char *path)
 {
     union value val;
-    const char *text = scalar_text(ld, k, v, path);
+    const char *text = cq_conf_scalar_text(ld, k, v, path);
     if (text == NULL) {
         return false;
     }
-    if (k->type == K_STR) {
+    if (k->type == CQ_CONF_K_STR) {
         char *z = cq_arena_strdup(ld->keep, text);
         if (z == NULL) {
             ld->rc = CQ_ENOMEM;
@@ -571,12 +615,12 @@ static bool apply_scalar(struct cq_conf_loader *ld, const struct key *k, const y
     return true;
 }
 
-static int apply_defaults(const struct section *sec, void *target)
+int cq_conf_apply_defaults(const struct cq_conf_section *sec, void *target)
 {
     for (size_t i = 0; i < sec->n_keys; i++) {
-        const struct key *k = &sec->keys[i];
+        const struct cq_conf_key *k = &sec->keys[i];
         union value v;
-        if (k->type == K_SECTION && apply_defaults(k->child, (char *)target + k->off) != CQ_OK) {
+        if (k->type == CQ_CONF_K_SECTION && cq_conf_apply_defaults(k->child, (char *)target + k->off) != CQ_OK) {
             return CQ_EINTERNAL;
         }
         if (k->def == NULL) {
@@ -590,18 +634,54 @@ static int apply_defaults(const struct section *sec, void *target)
     return CQ_OK;
 }
 
-/* ---- mappings ---------------------------------------------------------------------------- */
+/* A list of scalars (or one scalar) into a char ** and its count; false when rejected. */
+static bool apply_strlist(struct cq_conf_loader *ld, const struct cq_conf_key *k,
+                          const yaml_node_t *v, void *target, const char *path)
+{
+    const yaml_node_item_t *items = NULL;
+    size_t n = 1;
+    bool ok = true;
+    if (v->type == YAML_MAPPING_NODE) {
+        cq_conf_diag(ld, v->start_mark, path, key_hint(ld, k), "expected %s, got a mapping",
+                     types[k->type].what);
+        return false;
+    }
+    if (v->type == YAML_SEQUENCE_NODE) {
+        items = v->data.sequence.items.start;
+        n = (size_t)(v->data.sequence.items.top - items);
+    }
+    char **out = n > 0 ? cq_arena_alloc(ld->keep, n * sizeof(*out)) : NULL; /* n < file size */
+    if (out == NULL && n > 0) {
+        ld->rc = CQ_ENOMEM;
+        return false;
+    }
+    for (size_t i = 0; i < n && !cq_conf_full(ld); i++) {
+        const yaml_node_t *item = items != NULL ? cq_conf_node(ld, items[i]) : v;
+        const char *text = NULL;
+        if (item != NULL && (k->flags & CQ_CONF_KF_NULL_TEXT) != 0 && cq_conf_is_null(item)) {
+            text = "null";
+        } else if (item != NULL) {
+            text = cq_conf_scalar_text(ld, k, item, path);
+        }
+        if (text == NULL) {
+            ok = false;
+            continue;
+        }
+        out[i] = cq_arena_strdup(ld->keep, text);
+        if (out[i] == NULL) {
+            ld->rc = CQ_ENOMEM;
+            ok = false;
+        }
+    }
+    *(char ***)((char *)target + k->off) = ok ? out : NULL;
+    *(size_t *)((char *)target + k->off2) = ok ? n : 0;
+    return ok;
+}
 
-static void walk_section(struct cq_conf_loader *ld, const struct section *sec,
-                         const yaml_node_t *node, const yaml_node_t *name, void *target,
-                         const char *path);
-static void walk_list(struct cq_conf_loader *ld, const struct list_spec *spec,
-                      const yaml_node_t *node, void *parent, const char *path);
-
-static void unknown_key(struct cq_conf_loader *ld, const struct section *sec, const yaml_node_t *k,
+static void unknown_key(struct cq_conf_loader *ld, const struct cq_conf_section *sec, const yaml_node_t *k,
                         const char *path)
 {
-    const char *names[MAX_KEYS + 1];
+    const char *names[CQ_CONF_MAX_KEYS + 1];
     const char *hint;
     struct cq_buf all;
     cq_buf_init(&all, 1024);
@@ -610,26 +690,26 @@ static void unknown_key(struct cq_conf_loader *ld, const struct section *sec, co
         cq_buf_printf(&all, "%s%s", i ? ", " : "", names[i]);
     }
     names[sec->n_keys] = NULL;
-    const char *best = cq_did_you_mean(scalar(k), names);
+    const char *best = cq_did_you_mean(cq_conf_scalar(k), names);
     if (best != NULL) {
         hint = cq_conf_tmpf(ld, "did you mean '%s'?", best);
-    } else if (strcmp(scalar(k), "<<") == 0) {
+    } else if (strcmp(cq_conf_scalar(k), "<<") == 0) {
         hint = "YAML merge keys are not supported; write the keys out";
     } else {
         hint = cq_conf_tmpf(ld, "valid keys: %s", cq_buf_str(&all));
     }
     cq_conf_diag(ld, k->start_mark, path, hint, "unknown %skey %s", *path ? "" : "top-level ",
-                 quote(ld, scalar(k)));
+                 cq_conf_quote(ld, cq_conf_scalar(k)));
     cq_buf_cleanup(&all);
 }
 
 /* First pass over a mapping: who is there, reporting unknown and repeated keys. */
-static void collect(struct cq_conf_loader *ld, const struct section *sec, const yaml_node_t *map,
-                    struct seen *s)
+static void collect(struct cq_conf_loader *ld, const struct cq_conf_section *sec, const yaml_node_t *map,
+                    struct cq_conf_seen *s)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
-        const yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
+        const yaml_node_t *k = cq_conf_node(ld, p->key), *v = cq_conf_node(ld, p->value);
         if (cq_conf_full(ld)) {
             return;
         }
@@ -638,12 +718,14 @@ static void collect(struct cq_conf_loader *ld, const struct section *sec, const 
         }
         if (k->type != YAML_SCALAR_NODE) {
             cq_conf_diag(ld, k->start_mark, s->path, "write plain names as keys",
-                         "a key must be a name, not %s", kind(k));
+                         "a key must be a name, not %s", cq_conf_kind(k));
             continue;
         }
-        int i = key_index(sec, scalar(k));
-        if (i < 0) {
+        int i = cq_conf_key_index(sec, cq_conf_scalar(k));
+        if (i < 0 && (sec->unknown == NULL || !sec->unknown(ld, k, s->path))) {
             unknown_key(ld, sec, k, s->path);
+        } else if (i < 0) {
+            continue;
         } else if (s->key[i] != NULL) {
             cq_conf_diag(ld, k->start_mark, s->path,
                          cq_conf_tmpf(ld, "first set at line %zu, column %zu; keep one",
@@ -658,37 +740,42 @@ static void collect(struct cq_conf_loader *ld, const struct section *sec, const 
 }
 
 /* Applies one present key; false when its value was rejected. */
-static bool apply_key(struct cq_conf_loader *ld, const struct key *k, const struct seen *s, int i,
+static bool apply_key(struct cq_conf_loader *ld, const struct cq_conf_key *k, const struct cq_conf_seen *s, int i,
                       void *target)
 {
-    const char *path = join_path(ld, s->path, k->name);
+    const char *path = cq_conf_join_path(ld, s->path, k->name);
     switch (k->type) {
-    case K_SECTION:
-        walk_section(ld, k->child, s->val[i], s->key[i], (char *)target + k->off, path);
+    case CQ_CONF_K_SECTION:
+        cq_conf_walk_section(ld, k->child, s->val[i], s->key[i], (char *)target + k->off, path);
         return true;
-    case K_LIST:
-        walk_list(ld, k->list, s->val[i], target, path);
+    case CQ_CONF_K_LIST:
+        cq_conf_walk_list(ld, k->list, s->val[i], target, path);
         return true;
-    case K_ANY:
+    case CQ_CONF_K_STRLIST:
+        return apply_strlist(ld, k, s->val[i], target, path);
+    case CQ_CONF_K_FUNC:
+        return k->apply(ld, k, s, i, target);
+    case CQ_CONF_K_DEFER:
+    case CQ_CONF_K_ANY:
         return true;
     default:
-        return apply_scalar(ld, k, s->val[i], (char *)target + k->off, path);
+        return cq_conf_apply_scalar(ld, k, s->val[i], (char *)target + k->off, path);
     }
 }
 
-static void walk_section(struct cq_conf_loader *ld, const struct section *sec,
+void cq_conf_walk_section(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
                          const yaml_node_t *node, const yaml_node_t *name, void *target,
                          const char *path)
 {
-    struct seen s;
+    struct cq_conf_seen s;
     memset(&s, 0, sizeof(s));
     s.node = node;
     s.name = name;
     s.path = path;
-    if (!is_null(node)) {
+    if (!cq_conf_is_null(node)) {
         if (node->type != YAML_MAPPING_NODE) {
-            cq_conf_diag(ld, node->start_mark, path, types[K_SECTION].hint,
-                         "expected a mapping, got %s", kind(node));
+            cq_conf_diag(ld, node->start_mark, path, types[CQ_CONF_K_SECTION].hint,
+                         "expected a mapping, got %s", cq_conf_kind(node));
             return;
         }
         collect(ld, sec, node, &s);
@@ -720,7 +807,7 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /* n zeroed elements from the scratch arena, overflow-checked; NULL (rc set) on failure. */
-static void *tmp_array(struct cq_conf_loader *ld, size_t n, size_t size)
+void *cq_conf_tmp_array(struct cq_conf_loader *ld, size_t n, size_t size)
 {
     size_t bytes;
     void *p = NULL;
@@ -733,7 +820,7 @@ static void *tmp_array(struct cq_conf_loader *ld, size_t n, size_t size)
     return p;
 }
 
-static bool valid_name(const char *s)
+bool cq_conf_valid_name(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > NAME_MAX_LEN) {
@@ -748,10 +835,10 @@ static bool valid_name(const char *s)
 }
 
 /* Reports repeated names, sorted so that many entries cost n log n, not n^2. */
-static void mark_duplicates(struct cq_conf_loader *ld, const struct list_spec *spec,
+static void mark_duplicates(struct cq_conf_loader *ld, const struct cq_conf_list *spec,
                             struct entry *e, size_t n, const char *path)
 {
-    struct entry **by_name = tmp_array(ld, n, sizeof(*by_name));
+    struct entry **by_name = cq_conf_tmp_array(ld, n, sizeof(*by_name));
     size_t m = 0;
     if (by_name == NULL) {
         return;
@@ -776,17 +863,17 @@ static void mark_duplicates(struct cq_conf_loader *ld, const struct list_spec *s
 }
 
 /* First pass: names, checked for form and repetition. NULL when out of memory. */
-static struct entry *list_entries(struct cq_conf_loader *ld, const struct list_spec *spec,
+static struct entry *list_entries(struct cq_conf_loader *ld, const struct cq_conf_list *spec,
                                   const yaml_node_t *map, size_t n, const char *path)
 {
-    struct entry *e = tmp_array(ld, n, sizeof(*e));
+    struct entry *e = cq_conf_tmp_array(ld, n, sizeof(*e));
     if (e == NULL) {
         return NULL;
     }
     for (size_t i = 0; i < n && !cq_conf_full(ld); i++) {
         const yaml_node_pair_t *p = &map->data.mapping.pairs.start[i];
-        e[i].key = node_at(ld, p->key);
-        e[i].val = node_at(ld, p->value);
+        e[i].key = cq_conf_node(ld, p->key);
+        e[i].val = cq_conf_node(ld, p->value);
         e[i].order = i;
         e[i].skip = e[i].key == NULL || e[i].val == NULL;
         if (e[i].skip) {
@@ -795,28 +882,28 @@ static struct entry *list_entries(struct cq_conf_loader *ld, const struct list_s
         if (e[i].key->type != YAML_SCALAR_NODE) {
             e[i].skip = true;
             cq_conf_diag(ld, e[i].key->start_mark, path, "write plain names as keys",
-                         "a key must be a name, not %s", kind(e[i].key));
+                         "a key must be a name, not %s", cq_conf_kind(e[i].key));
             continue;
         }
-        if (!valid_name(scalar(e[i].key))) {
+        if (!cq_conf_valid_name(cq_conf_scalar(e[i].key))) {
             e[i].skip = true;
             cq_conf_diag(ld, e[i].key->start_mark, path,
                          "use letters, digits, '_', '-' or '.', at most 63 characters",
-                         "invalid %s name %s", spec->what, quote(ld, scalar(e[i].key)));
+                         "invalid %s name %s", spec->what, cq_conf_quote(ld, cq_conf_scalar(e[i].key)));
             continue;
         }
-        e[i].name = scalar(e[i].key);
+        e[i].name = cq_conf_scalar(e[i].key);
     }
-    if (!cq_conf_full(ld)) {
+    if (!cq_conf_full(ld) && !spec->unique_later) {
         mark_duplicates(ld, spec, e, n, path);
     }
     return e;
 }
 
-static void walk_list(struct cq_conf_loader *ld, const struct list_spec *spec,
+void cq_conf_walk_list(struct cq_conf_loader *ld, const struct cq_conf_list *spec,
                       const yaml_node_t *node, void *parent, const char *path)
 {
-    if (is_null(node)) {
+    if (cq_conf_is_null(node)) {
         return;
     }
     if (node->type != YAML_MAPPING_NODE) {
@@ -825,7 +912,7 @@ static void walk_list(struct cq_conf_loader *ld, const struct list_spec *spec,
                                   "write each %s as 'name:' with its keys indented below, "
                                   "not as a list item",
                                   spec->what),
-                     "expected a mapping of %s names, got %s", spec->what, kind(node));
+                     "expected a mapping of %s names, got %s", spec->what, cq_conf_kind(node));
         return;
     }
     size_t n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
@@ -838,45 +925,72 @@ static void walk_list(struct cq_conf_loader *ld, const struct list_spec *spec,
         if (e[i].skip || e[i].name == NULL) {
             continue;
         }
-        void *elem = spec->add(ld, parent, e[i].name, (int)e[i].key->start_mark.line + 1);
+        void *elem = spec->add(ld, parent, e[i].name, e[i].key);
         if (elem == NULL) {
             ld->rc = ld->rc != CQ_OK ? ld->rc : CQ_ENOMEM;
             return;
         }
-        walk_section(ld, spec->entry, e[i].val, e[i].key, elem, join_path(ld, path, e[i].name));
+        cq_conf_walk_section(ld, spec->entry, e[i].val, e[i].key, elem, cq_conf_join_path(ld, path, e[i].name));
     }
 }
 
 /* ---- cross-key checks -------------------------------------------------------------------- */
 
-static const yaml_node_t *seen_val(const struct section *sec, const struct seen *s,
+const yaml_node_t *cq_conf_seen_val(const struct cq_conf_section *sec, const struct cq_conf_seen *s,
                                    const char *name, bool *bad)
 {
-    int i = key_index(sec, name);
+    int i = cq_conf_key_index(sec, name);
     if (bad != NULL) {
         *bad = i >= 0 && s->bad[i];
     }
     return i >= 0 ? s->val[i] : NULL;
 }
 
-/* Where to point for a problem with the section as a whole. */
-static yaml_mark_t section_mark(const struct seen *s)
+const yaml_node_t *cq_conf_seen_key(const struct cq_conf_section *sec,
+                                    const struct cq_conf_seen *s, const char *name)
+{
+    int i = cq_conf_key_index(sec, name);
+    return i >= 0 ? s->key[i] : NULL;
+}
+
+yaml_mark_t cq_conf_section_mark(const struct cq_conf_seen *s)
 {
     return s->name != NULL ? s->name->start_mark : s->node->start_mark;
 }
 
-static void check_pool(struct cq_conf_loader *ld, const struct section *sec, void *target,
-                       const struct seen *s)
+const char *cq_conf_names_hint(struct cq_conf_loader *ld, const char *word,
+                               const char *const *names, size_t n, const char *what,
+                               const char *none_hint)
+{
+    struct cq_buf all;
+    const char *best = cq_did_you_mean(word, names), *hint;
+    if (best != NULL) {
+        return cq_conf_tmpf(ld, "did you mean '%s'?", best);
+    }
+    if (n == 0) {
+        return none_hint;
+    }
+    cq_buf_init(&all, 2048);
+    for (size_t i = 0; i < n && i < 20; i++) {
+        cq_buf_printf(&all, "%s%s", i ? ", " : "", names[i]);
+    }
+    hint = cq_conf_tmpf(ld, "%s: %s%s", what, cq_buf_str(&all), n > 20 ? ", ..." : "");
+    cq_buf_cleanup(&all);
+    return hint;
+}
+
+static void check_pool(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
+                       const struct cq_conf_seen *s)
 {
     const struct cq_pool_conf *p = target;
     bool min_bad, max_bad;
-    const yaml_node_t *min = seen_val(sec, s, "min", &min_bad);
-    const yaml_node_t *max = seen_val(sec, s, "max", &max_bad);
+    const yaml_node_t *min = cq_conf_seen_val(sec, s, "min", &min_bad);
+    const yaml_node_t *max = cq_conf_seen_val(sec, s, "max", &max_bad);
     if (min_bad || max_bad || p->min <= p->max) {
         return;
     }
     const yaml_node_t *at = min != NULL ? min : max;
-    cq_conf_diag(ld, at != NULL ? at->start_mark : section_mark(s), s->path,
+    cq_conf_diag(ld, at != NULL ? at->start_mark : cq_conf_section_mark(s), s->path,
                  "lower pool.min or raise pool.max", "min (%d) is greater than max (%d)", p->min,
                  p->max);
 }
@@ -955,7 +1069,7 @@ static const struct known_driver *driver_of_url(const char *url)
     return find_driver(scheme);
 }
 
-static void unknown_driver(struct cq_conf_loader *ld, const struct key *k,
+static void unknown_driver(struct cq_conf_loader *ld, const struct cq_conf_key *k,
                            const struct cq_conn_conf *cc, const yaml_node_t *v, const char *path)
 {
     const char *names[16];
@@ -972,24 +1086,24 @@ static void unknown_driver(struct cq_conf_loader *ld, const struct key *k,
     cq_conf_diag(ld, v->start_mark, path,
                  best != NULL ? cq_conf_tmpf(ld, "did you mean '%s'?", best)
                               : cq_conf_tmpf(ld, "available drivers: %s", cq_buf_str(&all)),
-                 "unknown driver %s", quote_value(ld, k, scalar(v), cc->driver));
+                 "unknown driver %s", cq_conf_quote_value(ld, k, cq_conf_scalar(v), cc->driver));
     cq_buf_cleanup(&all);
 }
 
 /* The connection's driver: named (and registered) or inferred from url/path. NULL after
  * reporting why, or when a problem elsewhere makes it unknowable. */
-static const struct known_driver *conn_driver(struct cq_conf_loader *ld, const struct section *sec,
-                                              const struct cq_conn_conf *cc, const struct seen *s)
+static const struct known_driver *conn_driver(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
+                                              const struct cq_conn_conf *cc, const struct cq_conf_seen *s)
 {
     bool bad, url_bad;
-    const yaml_node_t *dv = seen_val(sec, s, "driver", &bad);
-    const yaml_node_t *uv = seen_val(sec, s, "url", &url_bad);
+    const yaml_node_t *dv = cq_conf_seen_val(sec, s, "driver", &bad);
+    const yaml_node_t *uv = cq_conf_seen_val(sec, s, "url", &url_bad);
     const struct known_driver *d = NULL;
     if (dv != NULL) {
         d = bad ? NULL : find_driver(cc->driver);
         if (!bad && d == NULL) {
-            unknown_driver(ld, &sec->keys[key_index(sec, "driver")], cc, dv,
-                           join_path(ld, s->path, "driver"));
+            unknown_driver(ld, &sec->keys[cq_conf_key_index(sec, "driver")], cc, dv,
+                           cq_conf_join_path(ld, s->path, "driver"));
         }
         return d;
     }
@@ -997,14 +1111,14 @@ static const struct known_driver *conn_driver(struct cq_conf_loader *ld, const s
         d = url_bad ? NULL : driver_of_url(cc->url);
         if (!url_bad && d == NULL) {
             /* The url is not quoted: it may hold a password. */
-            cq_conf_diag(ld, uv->start_mark, join_path(ld, s->path, "url"),
+            cq_conf_diag(ld, uv->start_mark, cq_conf_join_path(ld, s->path, "url"),
                          "add driver: postgres or driver: sqlite; urls starting with "
                          "postgres://, postgresql:// or sqlite: are recognized",
                          "cannot tell the driver from this url");
         }
         return d;
     }
-    return seen_val(sec, s, "path", NULL) != NULL ? find_file_driver() : NULL;
+    return cq_conf_seen_val(sec, s, "path", NULL) != NULL ? find_file_driver() : NULL;
 }
 
 static const char *missing_target_hint(const struct known_driver *d)
@@ -1017,42 +1131,42 @@ static const char *missing_target_hint(const struct known_driver *d)
 }
 
 /* url/path presence and their fit with the driver. */
-static void check_target(struct cq_conf_loader *ld, const struct section *sec,
+static void check_target(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
                          const struct cq_conn_conf *cc, const struct known_driver *d,
-                         const struct seen *s)
+                         const struct cq_conf_seen *s)
 {
     bool url_bad, path_bad;
-    const yaml_node_t *uv = seen_val(sec, s, "url", &url_bad);
-    const yaml_node_t *pv = seen_val(sec, s, "path", &path_bad);
-    const yaml_node_t *pk = s->key[key_index(sec, "path")];
+    const yaml_node_t *uv = cq_conf_seen_val(sec, s, "url", &url_bad);
+    const yaml_node_t *pv = cq_conf_seen_val(sec, s, "path", &path_bad);
+    const yaml_node_t *pk = s->key[cq_conf_key_index(sec, "path")];
     if (uv != NULL && pv != NULL) {
         cq_conf_diag(ld, pk->start_mark, s->path,
                      "keep one: url for a server (or sqlite:FILE), path for a sqlite file",
                      "both url and path are set");
     } else if (uv == NULL && pv == NULL) {
-        cq_conf_diag(ld, section_mark(s), s->path, missing_target_hint(d), "missing url or path");
+        cq_conf_diag(ld, cq_conf_section_mark(s), s->path, missing_target_hint(d), "missing url or path");
     } else if (d != NULL && !d->file && pv != NULL) {
         cq_conf_diag(ld, pk->start_mark, s->path, "write url: instead (a URL or key=value DSN)",
                      "path is only for sqlite; driver '%s' needs url", d->name);
     } else if (pv != NULL && !path_bad && *cc->path == '\0') {
-        cq_conf_diag(ld, pv->start_mark, join_path(ld, s->path, "path"),
+        cq_conf_diag(ld, pv->start_mark, cq_conf_join_path(ld, s->path, "path"),
                      "use a file path or ':memory:'", "empty path");
     } else if (uv != NULL && !url_bad && *cc->url == '\0' && d != NULL && !d->empty_url) {
-        cq_conf_diag(ld, uv->start_mark, join_path(ld, s->path, "url"),
+        cq_conf_diag(ld, uv->start_mark, cq_conf_join_path(ld, s->path, "url"),
                      "only postgres accepts an empty url (libpq defaults)", "empty url");
     }
 }
 
 /* A url whose scheme names another registered driver than the one written. */
-static void check_url_driver(struct cq_conf_loader *ld, const struct section *sec,
+static void check_url_driver(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
                              const struct cq_conn_conf *cc, const struct known_driver *d,
-                             const struct seen *s)
+                             const struct cq_conf_seen *s)
 {
     bool url_bad;
-    const yaml_node_t *uv = seen_val(sec, s, "url", &url_bad);
+    const yaml_node_t *uv = cq_conf_seen_val(sec, s, "url", &url_bad);
     const struct known_driver *by_url = uv != NULL && !url_bad ? driver_of_url(cc->url) : NULL;
     if (d != NULL && by_url != NULL && by_url != d) {
-        cq_conf_diag(ld, uv->start_mark, join_path(ld, s->path, "url"),
+        cq_conf_diag(ld, uv->start_mark, cq_conf_join_path(ld, s->path, "url"),
                      "make driver and the url scheme agree",
                      "the url is for driver '%s' but driver is '%s'", by_url->name, d->name);
     }
@@ -1060,7 +1174,7 @@ static void check_url_driver(struct cq_conf_loader *ld, const struct section *se
 
 /* A relative sqlite path is relative to the config file's directory, not to wherever
  * clariq happens to be started. */
-static char *resolve_path(struct cq_conf_loader *ld, char *path)
+char *cq_conf_resolve_path(struct cq_conf_loader *ld, char *path)
 {
     if (path[0] == '/' || strcmp(path, ":memory:") == 0 || cq_has_prefix(path, "file:") ||
         ld->base_dir[0] == '\0') {
@@ -1083,14 +1197,14 @@ static char *resolve_path(struct cq_conf_loader *ld, char *path)
     return out;
 }
 
-static void check_conn(struct cq_conf_loader *ld, const struct section *sec, void *target,
-                       const struct seen *s)
+static void check_conn(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
+                       const struct cq_conf_seen *s)
 {
     struct cq_conn_conf *cc = target;
     const struct known_driver *d = NULL;
     bool has_target =
-        seen_val(sec, s, "url", NULL) != NULL || seen_val(sec, s, "path", NULL) != NULL;
-    if (has_target || seen_val(sec, s, "driver", NULL) != NULL) {
+        cq_conf_seen_val(sec, s, "url", NULL) != NULL || cq_conf_seen_val(sec, s, "path", NULL) != NULL;
+    if (has_target || cq_conf_seen_val(sec, s, "driver", NULL) != NULL) {
         d = conn_driver(ld, sec, cc, s);
     }
     check_target(ld, sec, cc, d, s);
@@ -1102,7 +1216,7 @@ static void check_conn(struct cq_conf_loader *ld, const struct section *sec, voi
         }
     }
     if (cc->path != NULL && *cc->path != '\0') {
-        cc->path = resolve_path(ld, cc->path);
+        cc->path = cq_conf_resolve_path(ld, cc->path);
     }
 }
 
@@ -1120,29 +1234,79 @@ static bool conns_reserve(struct cq_conf_loader *ld, void *parent, size_t n)
     return conf->conns != NULL || n == 0;
 }
 
-static void *conns_add(struct cq_conf_loader *ld, void *parent, const char *name, int line)
+static void *conns_add(struct cq_conf_loader *ld, void *parent, const char *name,
+                       const yaml_node_t *key)
 {
     struct cq_conf *conf = parent;
     struct cq_conn_conf *cc = &conf->conns[conf->n_conns];
-    if (cq_conf_schema_conn_init(ld, cc, name, line) != CQ_OK) {
+    if (cq_conf_schema_conn_init(ld, cc, name, (int)key->start_mark.line + 1) != CQ_OK) {
         return NULL;
     }
     conf->n_conns++;
     return cc;
 }
 
+/* ---- state ------------------------------------------------------------------------------- */
+
+static void check_state(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
+                        const struct cq_conf_seen *s)
+{
+    struct cq_state_conf *st = target;
+    bool conn_bad, path_bad;
+    const yaml_node_t *cv = cq_conf_seen_val(sec, s, "connection", &conn_bad);
+    const yaml_node_t *pv = cq_conf_seen_val(sec, s, "path", &path_bad);
+    if (cv != NULL && pv != NULL) {
+        cq_conf_diag(ld, cq_conf_seen_key(sec, s, "path")->start_mark, s->path,
+                     "keep one: connection for a postgres store shared by several runners, "
+                     "path for a local sqlite file",
+                     "both connection and path are set");
+        return;
+    }
+    if (pv != NULL && !path_bad && *st->path == '\0') {
+        cq_conf_diag(ld, pv->start_mark, cq_conf_join_path(ld, s->path, "path"),
+                     "use a file path, or remove the key for clariq-state.db next to the "
+                     "config file",
+                     "empty path");
+    } else if (pv != NULL && !path_bad) {
+        st->path = cq_conf_resolve_path(ld, st->path);
+    }
+    if (cv != NULL && !conn_bad) {
+        /* checked against connections: in refs.c, once every file was read */
+        ld->state_conn.file = ld->kept_file;
+        ld->state_conn.mark = cv->start_mark;
+    }
+}
+
 /* ---- entry points ------------------------------------------------------------------------ */
+
+bool cq_conf_schema_top_key(const char *name)
+{
+    return cq_conf_key_index(&top_section, name) >= 0;
+}
+
+void cq_conf_schema_finish(struct cq_conf_loader *ld)
+{
+    struct cq_state_conf *st = &ld->conf->state;
+    if (st->connection == NULL && st->path == NULL && ld->rc == CQ_OK) {
+        char *def = cq_arena_strdup(ld->keep, "clariq-state.db");
+        if (def == NULL) {
+            ld->rc = CQ_ENOMEM;
+            return;
+        }
+        st->path = cq_conf_resolve_path(ld, def);
+    }
+}
 
 int cq_conf_schema_conn_init(struct cq_conf_loader *ld, struct cq_conn_conf *cc, const char *name,
                              int line)
 {
     memset(cc, 0, sizeof(*cc));
-    if (apply_defaults(&conn_section, cc) != CQ_OK) {
+    if (cq_conf_apply_defaults(&conn_section, cc) != CQ_OK) {
         return ld->rc = CQ_EINTERNAL;
     }
     cc->limits = ld->conf->limits;
     cc->name = cq_arena_strdup(ld->keep, name);
-    cc->file = cq_arena_strdup(ld->keep, ld->file);
+    cc->file = ld->kept_file != NULL ? ld->kept_file : cq_arena_strdup(ld->keep, ld->file);
     cc->line = line;
     if (cc->name == NULL || cc->file == NULL) {
         return ld->rc = CQ_ENOMEM;
@@ -1152,7 +1316,7 @@ int cq_conf_schema_conn_init(struct cq_conf_loader *ld, struct cq_conn_conf *cc,
 
 int cq_conf_schema_defaults(struct cq_conf_loader *ld)
 {
-    if (apply_defaults(&top_section, ld->conf) != CQ_OK) {
+    if (cq_conf_apply_defaults(&top_section, ld->conf) != CQ_OK) {
         return ld->rc = CQ_EINTERNAL;
     }
     return CQ_OK;
@@ -1161,13 +1325,13 @@ int cq_conf_schema_defaults(struct cq_conf_loader *ld)
 void cq_conf_schema_walk(struct cq_conf_loader *ld)
 {
     const yaml_node_t *root = yaml_document_get_root_node(ld->doc);
-    if (root == NULL || is_null(root)) {
+    if (root == NULL || cq_conf_is_null(root)) {
         return; /* an empty file: no connections, the caller decides */
     }
     if (root->type != YAML_MAPPING_NODE) {
         cq_conf_diag(ld, root->start_mark, "", "start with 'connections:' (see `clariq init`)",
-                     "the top level must be a mapping of sections, got %s", kind(root));
+                     "the top level must be a mapping of sections, got %s", cq_conf_kind(root));
         return;
     }
-    walk_section(ld, &top_section, root, NULL, ld->conf, "");
+    cq_conf_walk_section(ld, &top_section, root, NULL, ld->conf, "");
 }

@@ -4,66 +4,8 @@
 # demo and the throwaway PostgreSQL of the ctest fixture.
 set -uo pipefail
 
-BIN=${CLARIQ_BIN:?CLARIQ_BIN is not set}
-PY=$(command -v python3 || true)
-envfile=${CQ_IT_ENV_FILE:-}
-PG_DSN=${CQ_IT_PG_DSN:-}
-if [ -z "$PG_DSN" ] && [ -n "$envfile" ] && [ -f "$envfile" ]; then
-  PG_DSN=$(sed -n 's/^CQ_IT_PG_DSN=//p' "$envfile")
-fi
-if [ -z "$PG_DSN" ]; then
-  if [ "${CI:-}" = true ]; then echo "FAIL: no PostgreSQL for the CLI tests"; exit 1; fi
-  echo "SKIP: no PostgreSQL"; exit 77
-fi
-
-T=$(mktemp -d "${CQ_TEST_TMP:-/tmp}/it_cli.XXXXXX" 2>/dev/null || mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export CLARIQ_DEMO_DB=$T/demo.db
-unset CLARIQ_CONFIG
-cd "$T"
-
-pass=0
-fail=0
-OUT=$T/out
-ERR=$T/err
-
-# t NAME WANT_EXIT -- command...  : runs the command, checks the exit code
-t() {
-  local name=$1 want=$2
-  shift 3
-  "$@" >"$OUT" 2>"$ERR" </dev/null
-  local got=$?
-  if [ "$got" = "$want" ]; then
-    pass=$((pass + 1))
-    return 0
-  fi
-  fail=$((fail + 1))
-  echo "FAIL $name: exit $got, want $want"
-  echo "  stdout: $(head -c 600 "$OUT")"
-  echo "  stderr: $(head -c 600 "$ERR")"
-  return 1
-}
-
-# has NAME FILE TEXT : FILE contains TEXT (fixed string)
-has() {
-  if grep -qF -- "$3" "$2"; then pass=$((pass + 1)); else
-    fail=$((fail + 1)); echo "FAIL $1: $(basename "$2") lacks: $3"; echo "  got: $(head -c 600 "$2")"; fi
-}
-
-hasnt() {
-  if grep -qF -- "$3" "$2"; then fail=$((fail + 1)); echo "FAIL $1: $(basename "$2") has: $3"; else
-    pass=$((pass + 1)); fi
-}
-
-# pyck NAME FILE EXPR : python expression over j = json.load(FILE) must be true
-pyck() {
-  if [ -z "$PY" ]; then echo "FAIL $1: python3 missing"; fail=$((fail + 1)); return; fi
-  if "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($3) else 1)" "$2" 2>"$T/pyerr"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1)); echo "FAIL $1: $3"; echo "  json: $(head -c 600 "$2")"; cat "$T/pyerr"
-  fi
-}
+TEST=it_cli
+. "$(dirname "$0")/lib.sh"
 
 port=$(echo "$PG_DSN" | sed -E 's/.*:([0-9]+)\/.*/\1/')
 cat > "$T/pg.yaml" <<YAML
@@ -194,5 +136,4 @@ pyck init-runs "$OUT" "j['rows'][0]['n'] > 0"
 t init-cwd 0 -- sh -c "cd '$T/proj' && '$BIN' connections list --format csv"
 has init-cwd "$OUT" "local,sqlite"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

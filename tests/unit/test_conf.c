@@ -124,7 +124,7 @@ static const char full_yaml[] =
     "    path: /srv/a$$b$c-${CQT_EMPTY:-d}${CQT_EMPTY}.db\n"
     "    read_only: On\n"
     "alerts:\n"
-    "  - anything: [goes, here]\n"
+    "  - {id: a1, connection: local, sql: SELECT 1, schedule: '@hourly'}\n"
     "server: {listen: ':8080'}\n";
 
 static void test_full_file_round_trip(void **state)
@@ -191,6 +191,10 @@ static void test_full_file_round_trip(void **state)
     assert_true(cq_conf_conn(conf, "dollars")->read_only);
     assert_null(cq_conf_conn(conf, "nope"));
     assert_null(cq_conf_conn(conf, "MAIN"));
+    /* the other sections load too (test_conf_alerts.c has the details) */
+    assert_int_equal(conf->n_alerts, 1);
+    assert_int_equal(conf->n_files, 1);
+    assert_string_equal(conf->files[0], path);
 
     cq_conf_free(conf);
     free(dir);
