@@ -191,6 +191,8 @@ int cq_alert_engine_msg(const struct cq_alert_eval *ev, const char *state,
     memset(m, 0, sizeof(*m));
     m->alert_id = a->id;
     m->alert_name = a->name != NULL ? a->name : a->id;
+    m->connection = a->connection;
+    m->duration_ms = cq_arena_printf(arena, "%.1f", ev->duration_ms);
     m->state = state;
     m->reason = ev->reason;
     m->value = ev->value;

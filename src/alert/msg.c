@@ -170,6 +170,8 @@ struct str_var {
 static const struct str_var str_vars[] = {
     {"alert.id", offsetof(struct cq_alert_msg, alert_id)},
     {"alert.name", offsetof(struct cq_alert_msg, alert_name)},
+    {"alert.connection", offsetof(struct cq_alert_msg, connection)},
+    {"duration_ms", offsetof(struct cq_alert_msg, duration_ms)},
     {"state", offsetof(struct cq_alert_msg, state)},
     {"reason", offsetof(struct cq_alert_msg, reason)},
     {"value", offsetof(struct cq_alert_msg, value)},
@@ -184,8 +186,7 @@ static bool name_is(const char *name, size_t len, const char *z)
     return strlen(z) == len && memcmp(name, z, len) == 0;
 }
 
-/* alert.connection and duration_ms have no field in the message and render empty, like
- * every missing value and every unknown name. */
+/* A missing value renders empty, like an unknown name (templates are checked at load). */
 void cq_alert_msg_var(void *ctx, const char *name, size_t len, struct cq_buf *out)
 {
     const struct cq_alert_msg *m = ctx;
@@ -241,6 +242,8 @@ int cq_alert_msg_encode(struct cq_alert_msg *m, struct cq_arena *arena, struct c
     put_str(&b, m->alert_id);
     cq_buf_puts(&b, ",\"name\":");
     put_str(&b, m->alert_name);
+    cq_buf_puts(&b, ",\"connection\":");
+    put_str(&b, m->connection);
     cq_buf_putc(&b, '}');
     put_member(&b, "state", m->state);
     put_member(&b, "reason", m->reason);
@@ -249,6 +252,11 @@ int cq_alert_msg_encode(struct cq_alert_msg *m, struct cq_arena *arena, struct c
     put_member(&b, "error", m->error);
     put_member(&b, "runAt", m->run_at);
     put_member(&b, "text", m->text);
+    cq_buf_puts(&b, ",\"durationMs\":");
+    cq_buf_puts(&b, m->duration_ms != NULL && cq_json_is_number(m->duration_ms,
+                                                                strlen(m->duration_ms))
+                        ? m->duration_ms
+                        : "null");
     cq_buf_printf(&b, ",\"rowCount\":%" PRId64 ",\"columns\":[", m->row_count);
     for (size_t c = 0; c < m->n_cols; c++) {
         if (c > 0) {
@@ -424,6 +432,11 @@ int cq_alert_msg_parse(const char *json, struct cq_arena *arena, struct cq_alert
     rc = rc ? rc : get_str(root, "error", false, arena, &m->error, err);
     rc = rc ? rc : get_str(root, "runAt", false, arena, &m->run_at, err);
     rc = rc ? rc : get_str(root, "text", false, arena, &m->text, err);
+    rc = rc ? rc : get_str(alert, "connection", false, arena, &m->connection, err);
+    if (rc == CQ_OK && json_is_number(json_object_get(root, "durationMs"))) {
+        m->duration_ms = cq_arena_printf(arena, "%.1f",
+                                         json_number_value(json_object_get(root, "durationMs")));
+    }
     rc = rc ? rc : get_table(root, arena, m, err);
     if (rc != CQ_OK) {
         goto out;

@@ -18,6 +18,7 @@
 struct cq_alert_msg {
     const char *alert_id;
     const char *alert_name;
+    const char *connection;   /* the alert's connection name; NULL = unknown */
     const char *state;        /* "triggered" | "resolved" | "error" | "digest" */
     const char *reason;       /* why, in words: "3 rows", "max(lag_s) 12.5 > 10" */
     const char *value;        /* the value the rule looked at, as text; NULL = none */
@@ -25,6 +26,7 @@ struct cq_alert_msg {
     const char *error;        /* the error in state "error"; NULL otherwise */
     const char *run_at;       /* ISO-8601 UTC, "2026-11-21T09:30:00Z" */
     const char *text;         /* the rendered message template */
+    const char *duration_ms;  /* evaluation time as text, "12.3"; NULL = unknown */
     int64_t row_count;        /* rows the query returned */
     size_t n_cols;
     const char *const *cols;  /* column names */

@@ -335,7 +335,7 @@ static int pick_conn(const struct cq_conf *conf, struct cq_conn_conf *cc, char *
     cc->driver = "sqlite";
     cc->path = sc->path;
     cc->read_only = false;
-    cc->pool = (struct cq_pool_conf){.min = 0, .max = 1, .idle_timeout_ms = 300000};
+    cc->pool = (struct cq_pool_conf){.min = 0, .max = 4, .idle_timeout_ms = 300000};
     if (strcmp(sc->path, ":memory:") == 0) {
         /* every connection would be a different empty database: keep exactly one */
         cc->pool = (struct cq_pool_conf){.min = 1, .max = 1, .idle_timeout_ms = 0};
