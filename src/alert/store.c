@@ -31,8 +31,8 @@
 int cq_alert_store_report(const char *where, const char *op, const struct cq_err *e,
                           struct cq_err *err)
 {
-    int rc = cq_err_set(err, e->rc != CQ_OK ? e->rc : CQ_EINTERNAL, "alert state store %s: %s: %s",
-                        where, op, e->msg);
+    int rc = cq_err_set(err, e->rc != CQ_OK ? e->rc : CQ_EINTERNAL, "alert state store%s%s: %s: %s",
+                        where[0] != '\0' ? " " : "", where, op, e->msg);
     cq_err_code(err, e->backend_code);
     if (err != NULL) {
         err->retryable = e->retryable;
@@ -327,10 +327,10 @@ static int pick_conn(const struct cq_conf *conf, struct cq_conn_conf *cc, char *
         *cc = *found;
         return CQ_OK;
     }
-    snprintf(where, size, "sqlite:%s", sc->path != NULL ? sc->path : "");
     if (sc->path == NULL || sc->path[0] == '\0') {
         return cq_err_set(e, CQ_EINVAL, "no state.path or state.connection configured");
     }
+    snprintf(where, size, "sqlite:%s", sc->path);
     cc->name = "state";
     cc->driver = "sqlite";
     cc->path = sc->path;

@@ -8,6 +8,7 @@
  * Every value is a bound parameter; the only literals are the store's own constants
  * (delivery states, the schema version key).
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "alert/store_int.h"
@@ -200,20 +201,24 @@ void cq_alert_sql_record(enum cq_dialect d, size_t n_d, size_t n_binds, struct c
 
 /*
  * $1 runner, $2 now, $3 lease end, $4 max. The outer WHERE repeats the conditions: on
- * PostgreSQL a row another runner claimed meanwhile is re-checked after its lock is
- * released and skipped; SKIP LOCKED lets concurrent runners take different rows.
+ * PostgreSQL a row another runner claimed meanwhile is re-checked once its lock is
+ * released and skipped, and SKIP LOCKED lets concurrent runners take different rows.
+ * PostgreSQL gets the ids as an ARRAY(...) InitPlan, run once: as a plain IN subquery the
+ * planner may rescan the LIMIT per row of a semi join, and each rescan, skipping what this
+ * statement just claimed, would hand out more than max rows.
  */
 void cq_alert_sql_due(enum cq_dialect d, struct cq_buf *out)
 {
+    bool pg = d == CQ_DIALECT_PG;
     cq_buf_printf(out,
                   "UPDATE clariq_alert_deliveries SET claimed_by = $1, lease_until_ms = $3 "
-                  "WHERE id IN (SELECT id FROM clariq_alert_deliveries "
+                  "WHERE id %s (SELECT id FROM clariq_alert_deliveries "
                   "WHERE status = 'pending' AND next_attempt_ms <= $2 "
                   "AND (lease_until_ms IS NULL OR lease_until_ms <= $2) "
-                  "ORDER BY id LIMIT $4%s) "
+                  "ORDER BY id LIMIT $4%s)%s "
                   "AND status = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms <= $2) "
                   "RETURNING id, run_id, alert_id, channel, payload, attempts",
-                  d == CQ_DIALECT_PG ? " FOR UPDATE SKIP LOCKED" : "");
+                  pg ? "= ANY (ARRAY" : "IN", pg ? " FOR UPDATE SKIP LOCKED" : "", pg ? ")" : "");
 }
 
 /* $1 id, $2 status, $3 attempts, $4 next attempt (NULL = keep), $5 error, $6 finished.

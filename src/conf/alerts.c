@@ -31,13 +31,13 @@ _Static_assert(sizeof(enum cq_rule_row) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cq_notify_on) == sizeof(int), "enum size");
 
 const char *const cq_conf_tmpl_vars[] = {
-    "alert.id", "alert.name", "alert.connection", "state", "reason",      "value",
-    "threshold", "row_count", "rows",             "run_at", "error", "duration_ms", NULL,
+    "alert.id",  "alert.name", "alert.connection", "state", "reason",      "value", "threshold",
+    "row_count", "rows",       "run_at",           "error", "duration_ms", NULL,
 };
 
 /* Indexed by the enums of conf.h. */
-static const char *const rule_types[] = {"any_rows", "no_rows",     "threshold",
-                                         "always",   "sql_boolean", "change",    NULL};
+static const char *const rule_types[] = {"any_rows",    "no_rows", "threshold", "always",
+                                         "sql_boolean", "change",  NULL};
 static const char *const ops[] = {">", ">=", "<", "<=", "==", "!=", NULL};
 static const char *const rows[] = {"first", "any", "all", "min", "max", "sum", "count", NULL};
 static const char *const notify_ons[] = {"trigger_and_resolve", "trigger", NULL};
@@ -98,7 +98,9 @@ static const struct cq_conf_section rule_section = {rule_keys, CQ_CONF_NKEYS(rul
 static const struct cq_conf_key alert_keys[] = {
     {.name = "id", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_alert_conf, id)},
     {.name = "name", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_alert_conf, name)},
-    {.name = "connection", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_alert_conf, connection)},
+    {.name = "connection",
+     .type = CQ_CONF_K_STR,
+     .off = offsetof(struct cq_alert_conf, connection)},
     {.name = "sql", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_alert_conf, sql)},
     {.name = "sql_file", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_alert_conf, sql_file)},
     {.name = "params",
@@ -134,7 +136,9 @@ static const struct cq_conf_key alert_keys[] = {
      .off = offsetof(struct cq_alert_conf, enabled),
      .def = "true"},
     /* default: the connection's limits.timeout, set in refs.c */
-    {.name = "timeout", .type = CQ_CONF_K_DURATION, .off = offsetof(struct cq_alert_conf, timeout_ms)},
+    {.name = "timeout",
+     .type = CQ_CONF_K_DURATION,
+     .off = offsetof(struct cq_alert_conf, timeout_ms)},
 };
 
 static const struct cq_conf_section alert_section = {alert_keys, CQ_CONF_NKEYS(alert_keys),
@@ -239,9 +243,9 @@ static void check_threshold(struct cq_conf_loader *ld, const struct cq_conf_sect
     }
     /* Without a valid op the kind of value is unknowable: accept it, op is reported. */
     bool text_ok = op == NULL || op_bad || r->op == CQ_OP_EQ || r->op == CQ_OP_NE;
-    rule_number(ld, sec, s, "value", r, text_ok,
-                cq_conf_tmpf(ld, "'%s' compares numbers; use == or != to compare text",
-                             ops[r->op]));
+    rule_number(
+        ld, sec, s, "value", r, text_ok,
+        cq_conf_tmpf(ld, "'%s' compares numbers; use == or != to compare text", ops[r->op]));
 }
 
 static void check_change(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
@@ -310,8 +314,7 @@ static void check_rule(struct cq_conf_loader *ld, const struct cq_conf_section *
         if (s->key[i] != NULL && only != 0 && (only & BIT(r->type)) == 0) {
             cq_conf_diag(ld, s->key[i]->start_mark, s->path,
                          cq_conf_tmpf(ld, "remove it from this %s rule", rule_types[r->type]),
-                         "'%s' applies only to %s rules", sec->keys[i].name,
-                         type_names(ld, only));
+                         "'%s' applies only to %s rules", sec->keys[i].name, type_names(ld, only));
         }
     }
     if (r->type == CQ_RULE_THRESHOLD) {
@@ -381,9 +384,9 @@ static void check_id(struct cq_conf_loader *ld, const struct cq_conf_section *se
     }
     const yaml_node_t *cv = cq_conf_seen_val(sec, s, "connection", &bad);
     if (cv == NULL) {
-        cq_conf_diag(ld, cq_conf_section_mark(s), s->path,
-                     "add connection: with the name of one under connections:",
-                     "missing connection");
+        cq_conf_diag(
+            ld, cq_conf_section_mark(s), s->path,
+            "add connection: with the name of one under connections:", "missing connection");
     } else if (!bad) {
         ref_of(ld, a)->conn = here(ld, cv->start_mark);
     }
@@ -413,8 +416,8 @@ static void read_sql(struct cq_conf_loader *ld, struct cq_alert_conf *a, const y
                          "cannot read %s: %s", cq_conf_quote(ld, written), why.msg);
         }
     } else if (memchr(cq_buf_str(&text), '\0', text.len) != NULL || blank_text(cq_buf_str(&text))) {
-        cq_conf_diag(ld, fv->start_mark, path, "write the query into the file",
-                     "%s %s", cq_conf_quote(ld, written),
+        cq_conf_diag(ld, fv->start_mark, path, "write the query into the file", "%s %s",
+                     cq_conf_quote(ld, written),
                      blank_text(cq_buf_str(&text)) ? "is empty" : "contains a NUL byte");
     } else {
         a->sql = cq_arena_strndup(ld->keep, cq_buf_str(&text), text.len);
@@ -492,8 +495,10 @@ static void check_schedule(struct cq_conf_loader *ld, const struct cq_conf_secti
     }
     const char *path = cq_conf_join_path(ld, s->path, "timezone");
     if (tv != NULL && *a->timezone == '\0') {
-        cq_conf_diag(ld, tv->start_mark, path, "write a zone such as Europe/Berlin, or remove "
-                     "the key for UTC", "empty timezone");
+        cq_conf_diag(ld, tv->start_mark, path,
+                     "write a zone such as Europe/Berlin, or remove "
+                     "the key for UTC",
+                     "empty timezone");
         return;
     }
     cq_err_clear(&err);
@@ -527,8 +532,9 @@ static void check_rest(struct cq_conf_loader *ld, const struct cq_conf_section *
     }
     ref->channels = cq_conf_tmp_array(ld, a->n_channels, sizeof(*ref->channels));
     for (size_t i = 0; ref->channels != NULL && i < a->n_channels; i++) {
-        const yaml_node_t *item =
-            cv->type == YAML_SEQUENCE_NODE ? cq_conf_node(ld, cv->data.sequence.items.start[i]) : cv;
+        const yaml_node_t *item = cv->type == YAML_SEQUENCE_NODE
+                                      ? cq_conf_node(ld, cv->data.sequence.items.start[i])
+                                      : cv;
         ref->channels[i] = here(ld, item != NULL ? item->start_mark : cv->start_mark);
     }
 }

@@ -77,10 +77,7 @@ static const struct cq_conf_key channel_keys[] = {
      .off = offsetof(struct cq_channel_conf, url),
      .flags = CQ_CONF_KF_SECRET,
      .only = ONLY_WEBHOOK},
-    {.name = "headers",
-     .type = CQ_CONF_K_FUNC,
-     .apply = apply_headers,
-     .only = ONLY_WEBHOOK},
+    {.name = "headers", .type = CQ_CONF_K_FUNC, .apply = apply_headers, .only = ONLY_WEBHOOK},
     {.name = "hmac_secret",
      .type = CQ_CONF_K_STR,
      .off = offsetof(struct cq_channel_conf, hmac_secret),
@@ -250,7 +247,8 @@ static bool apply_headers(struct cq_conf_loader *ld, const struct cq_conf_key *k
     for (size_t j = 0; j < n && !cq_conf_full(ld); j++) {
         const yaml_node_pair_t *p = &v->data.mapping.pairs.start[j];
         const yaml_node_t *hk = cq_conf_node(ld, p->key), *hv = cq_conf_node(ld, p->value);
-        if (hk == NULL || hv == NULL || !apply_header(ld, hk, hv, &c->headers[c->n_headers], path)) {
+        if (hk == NULL || hv == NULL ||
+            !apply_header(ld, hk, hv, &c->headers[c->n_headers], path)) {
             ok = false;
             continue;
         }
@@ -312,13 +310,13 @@ static void check_addresses(struct cq_conf_loader *ld, const struct cq_conf_sect
         cq_conf_diag(ld, node->start_mark, path, "list at least one address", "no addresses");
     }
     for (size_t i = 0; i < n && !cq_conf_full(ld); i++) {
-        const yaml_node_t *item =
-            node->type == YAML_SEQUENCE_NODE ? cq_conf_node(ld, node->data.sequence.items.start[i])
-                                             : node;
+        const yaml_node_t *item = node->type == YAML_SEQUENCE_NODE
+                                      ? cq_conf_node(ld, node->data.sequence.items.start[i])
+                                      : node;
         if (!address_ok(v[i])) {
             cq_conf_diag(ld, item != NULL ? item->start_mark : node->start_mark, path,
-                         "write a plain address such as oncall@example.com",
-                         "invalid address %s", cq_conf_quote(ld, v[i]));
+                         "write a plain address such as oncall@example.com", "invalid address %s",
+                         cq_conf_quote(ld, v[i]));
         }
     }
 }
@@ -406,8 +404,8 @@ static void check_applies(struct cq_conf_loader *ld, const struct cq_conf_sectio
             cq_buf_printf(&own, "%s%s", n++ ? ", " : "", sec->keys[i].name);
         }
     }
-    const char *hint = cq_conf_tmpf(ld, "remove it; %s channels take %s", kinds[c->kind],
-                                    cq_buf_str(&own));
+    const char *hint =
+        cq_conf_tmpf(ld, "remove it; %s channels take %s", kinds[c->kind], cq_buf_str(&own));
     cq_buf_cleanup(&own);
     for (size_t i = 0; i < sec->n_keys; i++) {
         unsigned only = sec->keys[i].only;

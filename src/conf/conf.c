@@ -286,8 +286,8 @@ void *cq_conf_grow(struct cq_conf_loader *ld, struct cq_arena *a, void *v, size_
 int cq_conf_add_file(struct cq_conf_loader *ld, const char *name)
 {
     struct cq_conf *conf = ld->conf;
-    char **files = cq_conf_grow(ld, ld->keep, conf->files, conf->n_files, &ld->files_cap,
-                                sizeof(*files));
+    char **files =
+        cq_conf_grow(ld, ld->keep, conf->files, conf->n_files, &ld->files_cap, sizeof(*files));
     char *kept = cq_arena_strdup(ld->keep, name);
     if (files == NULL || kept == NULL) {
         return ld->rc = CQ_ENOMEM;

@@ -38,8 +38,8 @@ static const struct cq_conf_key included_keys[] = {
     {.name = "channels", .type = CQ_CONF_K_DEFER},
 };
 
-static const struct cq_conf_section included_section = {
-    included_keys, CQ_CONF_NKEYS(included_keys), cq_conf_top_check, included_unknown};
+static const struct cq_conf_section included_section = {included_keys, CQ_CONF_NKEYS(included_keys),
+                                                        cq_conf_top_check, included_unknown};
 
 static const char *base_name(const char *path)
 {
@@ -126,9 +126,8 @@ static void include_file(struct cq_conf_loader *ld, const yaml_node_t *item, con
     struct cq_buf text;
     struct cq_err why = {0};
     const char *shown = cq_conf_quote(ld, written != NULL ? written : path);
-    const char *hint =
-        cq_conf_tmpf(ld, "include paths are relative to the directory of %s",
-                     base_name(ld->conf->path));
+    const char *hint = cq_conf_tmpf(ld, "include paths are relative to the directory of %s",
+                                    base_name(ld->conf->path));
     if (stat(path, &st) != 0) {
         cq_conf_diag(ld, item->start_mark, "include", hint, "cannot read %s: %s", shown,
                      errno == ENOENT || errno == ENOTDIR ? "not found" : strerror(errno));
@@ -238,8 +237,8 @@ static void walk_includes(struct cq_conf_loader *ld, const yaml_node_t *v)
     }
     for (size_t i = 0; i < n && !cq_conf_full(ld); i++) {
         const yaml_node_t *item = items != NULL ? cq_conf_node(ld, items[i]) : v;
-        const char *text = item != NULL ? cq_conf_scalar_text(ld, &include_key, item, "include")
-                                        : NULL;
+        const char *text =
+            item != NULL ? cq_conf_scalar_text(ld, &include_key, item, "include") : NULL;
         if (text != NULL && *text == '\0') {
             cq_conf_diag(ld, item->start_mark, "include", include_key.hint, "empty file name");
         } else if (text != NULL && ld->read_files) {
@@ -251,8 +250,8 @@ static void walk_includes(struct cq_conf_loader *ld, const yaml_node_t *v)
 
 /* ---- the top level ----------------------------------------------------------------------- */
 
-void cq_conf_top_check(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
-                       void *target, const struct cq_conf_seen *s)
+void cq_conf_top_check(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
+                       const struct cq_conf_seen *s)
 {
     static const char *const names[] = {"channels", "alerts", "include"};
     const yaml_node_t *key[3], *val[3];

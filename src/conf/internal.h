@@ -45,32 +45,32 @@ struct cq_conf_alert_ref {
 };
 
 struct cq_conf_tz_entry {
-    const char *name;  /* as written */
-    struct cq_tz *tz;  /* owned by the conf (cq_conf_own_tz) */
+    const char *name; /* as written */
+    struct cq_tz *tz; /* owned by the conf (cq_conf_own_tz) */
 };
 
 struct cq_conf_loader {
-    const char *file;            /* name used in diagnostics */
-    char *kept_file;             /* file as kept in conf->files; entries point at it */
-    const char *base_dir;        /* directory for relative paths; "" = keep as written */
-    yaml_document_t *doc;        /* the parsed document; NULL for the demo conf */
-    struct cq_conf *conf;        /* being built; owned by the caller of the load */
-    struct cq_arena *keep;       /* the conf's arena: strings and arrays the conf keeps */
-    struct cq_arena tmp;         /* scratch for one load: paths, quotes, expanded values */
-    struct cq_conf_diags *diags; /* where problems go (the caller's or the loader's own) */
-    size_t n_problems;           /* problems found by this load, reported or not */
-    int rc;                      /* sticky CQ_ENOMEM / CQ_EINTERNAL; CQ_OK otherwise */
-    bool read_files;             /* include: and sql_file: are read (cq_conf_load_file) */
-    bool included;               /* walking an included file */
-    size_t files_cap;            /* room in conf->files */
-    size_t alerts_cap;           /* room in conf->alerts and alert_refs */
+    const char *file;                     /* name used in diagnostics */
+    char *kept_file;                      /* file as kept in conf->files; entries point at it */
+    const char *base_dir;                 /* directory for relative paths; "" = keep as written */
+    yaml_document_t *doc;                 /* the parsed document; NULL for the demo conf */
+    struct cq_conf *conf;                 /* being built; owned by the caller of the load */
+    struct cq_arena *keep;                /* the conf's arena: strings and arrays the conf keeps */
+    struct cq_arena tmp;                  /* scratch for one load: paths, quotes, expanded values */
+    struct cq_conf_diags *diags;          /* where problems go (the caller's or the loader's own) */
+    size_t n_problems;                    /* problems found by this load, reported or not */
+    int rc;                               /* sticky CQ_ENOMEM / CQ_EINTERNAL; CQ_OK otherwise */
+    bool read_files;                      /* include: and sql_file: are read (cq_conf_load_file) */
+    bool included;                        /* walking an included file */
+    size_t files_cap;                     /* room in conf->files */
+    size_t alerts_cap;                    /* room in conf->alerts and alert_refs */
     struct cq_conf_alert_ref *alert_refs; /* tmp; parallel to conf->alerts */
     size_t channels_cap;                  /* room in conf->channels and channel_at */
     struct cq_conf_place *channel_at;     /* tmp; where each channel's name was written */
     struct cq_conf_place state_conn;      /* the state.connection value */
     struct cq_conf_tz_entry *tzs;         /* tmp; zones loaded so far, one per name */
     size_t n_tzs, tzs_cap;
-    void *file_ids;                       /* tmp; include.c: files read (device, inode) */
+    void *file_ids; /* tmp; include.c: files read (device, inode) */
     size_t n_file_ids, file_ids_cap;
 };
 
@@ -200,13 +200,12 @@ struct cq_conf_section {
 };
 
 struct cq_conf_list {
-    const char *what;                     /* "connection", for messages */
-    const struct cq_conf_section *entry;  /* each entry's keys */
+    const char *what;                    /* "connection", for messages */
+    const struct cq_conf_section *entry; /* each entry's keys */
     /* Makes room for n more entries in parent; false when out of memory. */
     bool (*reserve)(struct cq_conf_loader *ld, void *parent, size_t n);
     /* Appends an entry with its defaults; NULL when out of memory. */
-    void *(*add)(struct cq_conf_loader *ld, void *parent, const char *name,
-                 const yaml_node_t *key);
+    void *(*add)(struct cq_conf_loader *ld, void *parent, const char *name, const yaml_node_t *key);
     bool unique_later; /* names are checked across files after the load (refs.c) */
 };
 
@@ -246,10 +245,10 @@ const char *cq_conf_scalar(const yaml_node_t *n);
 bool cq_conf_is_null(const yaml_node_t *n);
 const char *cq_conf_kind(const yaml_node_t *n); /* "a mapping", "a list", "a single value" */
 /* The value node of key `name` in s (NULL when absent); *bad = it was rejected. */
-const yaml_node_t *cq_conf_seen_val(const struct cq_conf_section *sec,
-                                    const struct cq_conf_seen *s, const char *name, bool *bad);
-const yaml_node_t *cq_conf_seen_key(const struct cq_conf_section *sec,
-                                    const struct cq_conf_seen *s, const char *name);
+const yaml_node_t *cq_conf_seen_val(const struct cq_conf_section *sec, const struct cq_conf_seen *s,
+                                    const char *name, bool *bad);
+const yaml_node_t *cq_conf_seen_key(const struct cq_conf_section *sec, const struct cq_conf_seen *s,
+                                    const char *name);
 int cq_conf_key_index(const struct cq_conf_section *sec, const char *name);
 /* Where to point for a problem with the section as a whole. */
 yaml_mark_t cq_conf_section_mark(const struct cq_conf_seen *s);
@@ -285,8 +284,8 @@ bool cq_conf_check_tmpl(struct cq_conf_loader *ld, const yaml_node_t *v, const c
 extern const struct cq_conf_list cq_conf_channels_list;
 /* The top-level check: alerts, channels and include in document order (includes are
  * expanded in place), in the main file and in included ones. */
-void cq_conf_top_check(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
-                       void *target, const struct cq_conf_seen *s);
+void cq_conf_top_check(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
+                       const struct cq_conf_seen *s);
 /* After every file: unique alert ids and channel names, references to connections and
  * channels, alert timeouts against their connection, state.connection. */
 void cq_conf_refs_check(struct cq_conf_loader *ld);

@@ -82,10 +82,10 @@ static void report_duplicates(struct cq_conf_loader *ld, const struct index *ix,
             continue;
         }
         const struct cq_conf_place *f = &at[ix->v[first].i];
-        cq_conf_diag_at(ld, &at[ix->v[k].i], path,
-                        cq_conf_tmpf(ld, "first defined at %s:%zu; %s", f->file, f->mark.line + 1,
-                                     rule),
-                        "duplicate %s %s", what, cq_conf_quote(ld, ix->v[k].name));
+        cq_conf_diag_at(
+            ld, &at[ix->v[k].i], path,
+            cq_conf_tmpf(ld, "first defined at %s:%zu; %s", f->file, f->mark.line + 1, rule),
+            "duplicate %s %s", what, cq_conf_quote(ld, ix->v[k].name));
     }
 }
 
@@ -148,9 +148,8 @@ static void check_alert_refs(struct cq_conf_loader *ld, const struct index *conn
             size_t c = index_find(conns, a->connection);
             if (c == SIZE_MAX) {
                 cq_conf_diag_at(ld, &ref->conn, cq_conf_join_path(ld, ref->path, "connection"),
-                                cq_conf_names_hint(ld, a->connection, conns->names,
-                                                   conns->n_names, "connections",
-                                                   "define it under connections:"),
+                                cq_conf_names_hint(ld, a->connection, conns->names, conns->n_names,
+                                                   "connections", "define it under connections:"),
                                 "unknown connection %s", cq_conf_quote(ld, a->connection));
             } else {
                 check_timeout(ld, a, ref, &conf->conns[c]);

@@ -8,6 +8,11 @@
  * document order), then applies them in table order, so the top-level limits: are
  * complete before connections: copy them, wherever they appear in the file. Nothing here
  * recurses deeper than the tables do, so aliases and hostile nesting cost bounded work.
+ *
+ * The walker and the key types are shared with alerts.c and channels.c (internal.h):
+ * enums by name, lists of strings, keys applied by a function (a rule written as a
+ * mapping or a word), and deferred keys a section's check applies itself (alerts:,
+ * channels: and include: in document order; a rule's value, percent and absolute).
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -20,6 +25,7 @@
 #include "conf/internal.h"
 
 #define QUOTE_MAX 60    /* bytes of user text quoted in a message */
+#define CLEAN_MAX 512   /* bytes of another module's message (struct cq_err.msg) */
 #define NAME_MAX_LEN 63 /* connection names fit struct cq_conn.name */
 #define DAY_MS 86400000 /* ms */
 #define STR_(x) #x
@@ -105,15 +111,18 @@ static const struct cq_conf_key pool_keys[] = {
      .def = CQ_CONF_DEFAULT_IDLE_TIMEOUT},
 };
 
-static const struct cq_conf_section limits_section = {limits_keys, CQ_CONF_NKEYS(limits_keys),
-                                                      NULL, NULL};
-static const struct cq_conf_section pool_section = {pool_keys, CQ_CONF_NKEYS(pool_keys),
-                                                    check_pool, NULL};
+static const struct cq_conf_section limits_section = {limits_keys, CQ_CONF_NKEYS(limits_keys), NULL,
+                                                      NULL};
+static const struct cq_conf_section pool_section = {pool_keys, CQ_CONF_NKEYS(pool_keys), check_pool,
+                                                    NULL};
 
 static const struct cq_conf_key conn_keys[] = {
     /* driver may be omitted: check_conn infers it from url or path. */
     {.name = "driver", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_conn_conf, driver)},
-    {.name = "url", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_conn_conf, url), .flags = CQ_CONF_KF_SECRET},
+    {.name = "url",
+     .type = CQ_CONF_K_STR,
+     .off = offsetof(struct cq_conn_conf, url),
+     .flags = CQ_CONF_KF_SECRET},
     {.name = "path", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_conn_conf, path)},
     {.name = "read_only",
      .type = CQ_CONF_K_BOOL,
@@ -130,8 +139,8 @@ static const struct cq_conf_key conn_keys[] = {
      .child = &limits_section},
 };
 
-static const struct cq_conf_section conn_section = {conn_keys, CQ_CONF_NKEYS(conn_keys),
-                                                    check_conn, NULL};
+static const struct cq_conf_section conn_section = {conn_keys, CQ_CONF_NKEYS(conn_keys), check_conn,
+                                                    NULL};
 
 static const struct cq_conf_list conns_list = {"connection", &conn_section, conns_reserve,
                                                conns_add, false};
@@ -139,7 +148,9 @@ static const struct cq_conf_list conns_list = {"connection", &conn_section, conn
 static const struct cq_conf_key state_keys[] = {
     /* connection and path are checked against each other and the connections in
      * check_state and refs.c; path defaults in cq_conf_schema_finish. */
-    {.name = "connection", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_state_conf, connection)},
+    {.name = "connection",
+     .type = CQ_CONF_K_STR,
+     .off = offsetof(struct cq_state_conf, connection)},
     {.name = "path", .type = CQ_CONF_K_STR, .off = offsetof(struct cq_state_conf, path)},
     {.name = "retention_days",
      .type = CQ_CONF_K_I64,
@@ -346,13 +357,13 @@ const char *cq_conf_quote(struct cq_conf_loader *ld, const char *s)
 
 const char *cq_conf_clean(struct cq_conf_loader *ld, const char *s)
 {
-    return escape(ld, s, sizeof(((struct cq_err *)NULL)->msg), false);
+    return escape(ld, s, CLEAN_MAX, false);
 }
 
 /* The original text quoted; for values that came from ${VAR}, the expansion too. A
  * CQ_CONF_KF_SECRET key's value is never shown, in either form. */
-const char *cq_conf_quote_value(struct cq_conf_loader *ld, const struct cq_conf_key *k, const char *orig,
-                               const char *val)
+const char *cq_conf_quote_value(struct cq_conf_loader *ld, const struct cq_conf_key *k,
+                                const char *orig, const char *val)
 {
     const char *q;
     if ((k->flags & CQ_CONF_KF_SECRET) != 0) {
@@ -362,7 +373,8 @@ const char *cq_conf_quote_value(struct cq_conf_loader *ld, const struct cq_conf_
     if (strcmp(orig, val) == 0) {
         return q;
     }
-    return cq_conf_tmpf(ld, "%s (expands to %s)", q, looks_secret(val) ? "'***'" : cq_conf_quote(ld, val));
+    return cq_conf_tmpf(ld, "%s (expands to %s)", q,
+                        looks_secret(val) ? "'***'" : cq_conf_quote(ld, val));
 }
 
 const char *cq_conf_join_path(struct cq_conf_loader *ld, const char *path, const char *name)
@@ -553,8 +565,8 @@ static void env_diag(struct cq_conf_loader *ld, const yaml_node_t *v, const char
 }
 
 /* The scalar's text after ${VAR} expansion (in ld->tmp), or NULL after reporting why. */
-const char *cq_conf_scalar_text(struct cq_conf_loader *ld, const struct cq_conf_key *k, const yaml_node_t *v,
-                               const char *path)
+const char *cq_conf_scalar_text(struct cq_conf_loader *ld, const struct cq_conf_key *k,
+                                const yaml_node_t *v, const char *path)
 {
     struct cq_buf b;
     struct cq_conf_env_problem p;
@@ -574,7 +586,8 @@ const char *cq_conf_scalar_text(struct cq_conf_loader *ld, const struct cq_conf_
         return NULL;
     }
     cq_buf_init(&b, CQ_CONF_MAX_VALUE);
-    enum cq_conf_env_status st = cq_conf_env_expand(cq_conf_scalar(v), v->data.scalar.length, &b, &p);
+    enum cq_conf_env_status st =
+        cq_conf_env_expand(cq_conf_scalar(v), v->data.scalar.length, &b, &p);
     if (st != CQ_CONF_ENV_OK) {
         env_diag(ld, v, path, st, &p);
         goto out;
@@ -589,8 +602,8 @@ out:
 }
 
 /* Applies one scalar key; false when the value was rejected (and reported). */
-bool cq_conf_apply_scalar(struct cq_conf_loader *ld, const struct cq_conf_key *k, const yaml_node_t *v,
-                         void *field, const char *path)
+bool cq_conf_apply_scalar(struct cq_conf_loader *ld, const struct cq_conf_key *k,
+                          const yaml_node_t *v, void *field, const char *path)
 {
     union value val;
     const char *text = cq_conf_scalar_text(ld, k, v, path);
@@ -620,7 +633,8 @@ int cq_conf_apply_defaults(const struct cq_conf_section *sec, void *target)
     for (size_t i = 0; i < sec->n_keys; i++) {
         const struct cq_conf_key *k = &sec->keys[i];
         union value v;
-        if (k->type == CQ_CONF_K_SECTION && cq_conf_apply_defaults(k->child, (char *)target + k->off) != CQ_OK) {
+        if (k->type == CQ_CONF_K_SECTION &&
+            cq_conf_apply_defaults(k->child, (char *)target + k->off) != CQ_OK) {
             return CQ_EINTERNAL;
         }
         if (k->def == NULL) {
@@ -641,6 +655,8 @@ static bool apply_strlist(struct cq_conf_loader *ld, const struct cq_conf_key *k
     const yaml_node_item_t *items = NULL;
     size_t n = 1;
     bool ok = true;
+    struct cq_conf_key one = *k; /* each item is a string */
+    one.type = CQ_CONF_K_STR;
     if (v->type == YAML_MAPPING_NODE) {
         cq_conf_diag(ld, v->start_mark, path, key_hint(ld, k), "expected %s, got a mapping",
                      types[k->type].what);
@@ -661,7 +677,7 @@ static bool apply_strlist(struct cq_conf_loader *ld, const struct cq_conf_key *k
         if (item != NULL && (k->flags & CQ_CONF_KF_NULL_TEXT) != 0 && cq_conf_is_null(item)) {
             text = "null";
         } else if (item != NULL) {
-            text = cq_conf_scalar_text(ld, k, item, path);
+            text = cq_conf_scalar_text(ld, &one, item, path);
         }
         if (text == NULL) {
             ok = false;
@@ -673,13 +689,14 @@ static bool apply_strlist(struct cq_conf_loader *ld, const struct cq_conf_key *k
             ok = false;
         }
     }
+    ok = ok && !cq_conf_full(ld); /* stopped early: items may be missing */
     *(char ***)((char *)target + k->off) = ok ? out : NULL;
     *(size_t *)((char *)target + k->off2) = ok ? n : 0;
     return ok;
 }
 
-static void unknown_key(struct cq_conf_loader *ld, const struct cq_conf_section *sec, const yaml_node_t *k,
-                        const char *path)
+static void unknown_key(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
+                        const yaml_node_t *k, const char *path)
 {
     const char *names[CQ_CONF_MAX_KEYS + 1];
     const char *hint;
@@ -704,8 +721,8 @@ static void unknown_key(struct cq_conf_loader *ld, const struct cq_conf_section 
 }
 
 /* First pass over a mapping: who is there, reporting unknown and repeated keys. */
-static void collect(struct cq_conf_loader *ld, const struct cq_conf_section *sec, const yaml_node_t *map,
-                    struct cq_conf_seen *s)
+static void collect(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
+                    const yaml_node_t *map, struct cq_conf_seen *s)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
@@ -740,8 +757,8 @@ static void collect(struct cq_conf_loader *ld, const struct cq_conf_section *sec
 }
 
 /* Applies one present key; false when its value was rejected. */
-static bool apply_key(struct cq_conf_loader *ld, const struct cq_conf_key *k, const struct cq_conf_seen *s, int i,
-                      void *target)
+static bool apply_key(struct cq_conf_loader *ld, const struct cq_conf_key *k,
+                      const struct cq_conf_seen *s, int i, void *target)
 {
     const char *path = cq_conf_join_path(ld, s->path, k->name);
     switch (k->type) {
@@ -764,8 +781,8 @@ static bool apply_key(struct cq_conf_loader *ld, const struct cq_conf_key *k, co
 }
 
 void cq_conf_walk_section(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
-                         const yaml_node_t *node, const yaml_node_t *name, void *target,
-                         const char *path)
+                          const yaml_node_t *node, const yaml_node_t *name, void *target,
+                          const char *path)
 {
     struct cq_conf_seen s;
     memset(&s, 0, sizeof(s));
@@ -889,7 +906,8 @@ static struct entry *list_entries(struct cq_conf_loader *ld, const struct cq_con
             e[i].skip = true;
             cq_conf_diag(ld, e[i].key->start_mark, path,
                          "use letters, digits, '_', '-' or '.', at most 63 characters",
-                         "invalid %s name %s", spec->what, cq_conf_quote(ld, cq_conf_scalar(e[i].key)));
+                         "invalid %s name %s", spec->what,
+                         cq_conf_quote(ld, cq_conf_scalar(e[i].key)));
             continue;
         }
         e[i].name = cq_conf_scalar(e[i].key);
@@ -901,7 +919,7 @@ static struct entry *list_entries(struct cq_conf_loader *ld, const struct cq_con
 }
 
 void cq_conf_walk_list(struct cq_conf_loader *ld, const struct cq_conf_list *spec,
-                      const yaml_node_t *node, void *parent, const char *path)
+                       const yaml_node_t *node, void *parent, const char *path)
 {
     if (cq_conf_is_null(node)) {
         return;
@@ -930,14 +948,15 @@ void cq_conf_walk_list(struct cq_conf_loader *ld, const struct cq_conf_list *spe
             ld->rc = ld->rc != CQ_OK ? ld->rc : CQ_ENOMEM;
             return;
         }
-        cq_conf_walk_section(ld, spec->entry, e[i].val, e[i].key, elem, cq_conf_join_path(ld, path, e[i].name));
+        cq_conf_walk_section(ld, spec->entry, e[i].val, e[i].key, elem,
+                             cq_conf_join_path(ld, path, e[i].name));
     }
 }
 
 /* ---- cross-key checks -------------------------------------------------------------------- */
 
 const yaml_node_t *cq_conf_seen_val(const struct cq_conf_section *sec, const struct cq_conf_seen *s,
-                                   const char *name, bool *bad)
+                                    const char *name, bool *bad)
 {
     int i = cq_conf_key_index(sec, name);
     if (bad != NULL) {
@@ -946,8 +965,8 @@ const yaml_node_t *cq_conf_seen_val(const struct cq_conf_section *sec, const str
     return i >= 0 ? s->val[i] : NULL;
 }
 
-const yaml_node_t *cq_conf_seen_key(const struct cq_conf_section *sec,
-                                    const struct cq_conf_seen *s, const char *name)
+const yaml_node_t *cq_conf_seen_key(const struct cq_conf_section *sec, const struct cq_conf_seen *s,
+                                    const char *name)
 {
     int i = cq_conf_key_index(sec, name);
     return i >= 0 ? s->key[i] : NULL;
@@ -1092,8 +1111,10 @@ static void unknown_driver(struct cq_conf_loader *ld, const struct cq_conf_key *
 
 /* The connection's driver: named (and registered) or inferred from url/path. NULL after
  * reporting why, or when a problem elsewhere makes it unknowable. */
-static const struct known_driver *conn_driver(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
-                                              const struct cq_conn_conf *cc, const struct cq_conf_seen *s)
+static const struct known_driver *conn_driver(struct cq_conf_loader *ld,
+                                              const struct cq_conf_section *sec,
+                                              const struct cq_conn_conf *cc,
+                                              const struct cq_conf_seen *s)
 {
     bool bad, url_bad;
     const yaml_node_t *dv = cq_conf_seen_val(sec, s, "driver", &bad);
@@ -1144,7 +1165,8 @@ static void check_target(struct cq_conf_loader *ld, const struct cq_conf_section
                      "keep one: url for a server (or sqlite:FILE), path for a sqlite file",
                      "both url and path are set");
     } else if (uv == NULL && pv == NULL) {
-        cq_conf_diag(ld, cq_conf_section_mark(s), s->path, missing_target_hint(d), "missing url or path");
+        cq_conf_diag(ld, cq_conf_section_mark(s), s->path, missing_target_hint(d),
+                     "missing url or path");
     } else if (d != NULL && !d->file && pv != NULL) {
         cq_conf_diag(ld, pk->start_mark, s->path, "write url: instead (a URL or key=value DSN)",
                      "path is only for sqlite; driver '%s' needs url", d->name);
@@ -1202,8 +1224,8 @@ static void check_conn(struct cq_conf_loader *ld, const struct cq_conf_section *
 {
     struct cq_conn_conf *cc = target;
     const struct known_driver *d = NULL;
-    bool has_target =
-        cq_conf_seen_val(sec, s, "url", NULL) != NULL || cq_conf_seen_val(sec, s, "path", NULL) != NULL;
+    bool has_target = cq_conf_seen_val(sec, s, "url", NULL) != NULL ||
+                      cq_conf_seen_val(sec, s, "path", NULL) != NULL;
     if (has_target || cq_conf_seen_val(sec, s, "driver", NULL) != NULL) {
         d = conn_driver(ld, sec, cc, s);
     }

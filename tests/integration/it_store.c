@@ -575,6 +575,118 @@ static void test_deliveries(void **state)
     cq_alert_store_free(s);
 }
 
+/* Runners taking due deliveries at the same time never get the same one. */
+struct taker {
+    pthread_t th;
+    struct cq_alert_store *s;
+    char runner[16];
+    int64_t ids[64];
+    size_t n;
+    int rc;
+    char error[512];
+};
+
+static void *take_main(void *arg)
+{
+    struct taker *t = arg;
+    for (;;) {
+        struct cq_alert_pending *v = NULL;
+        struct cq_err err = {0};
+        size_t n = 0;
+        t->rc = cq_alert_store_due(t->s, cq_wall_ms(), t->runner, 600000, 3, &v, &n, &err);
+        if (t->rc != CQ_OK) {
+            snprintf(t->error, sizeof(t->error), "%s", err.msg);
+        }
+        for (size_t i = 0; i < n && t->n < 64; i++) {
+            t->ids[t->n++] = v[i].id;
+        }
+        cq_alert_pending_free(v, n);
+        if (t->rc != CQ_OK || n == 0) {
+            return NULL;
+        }
+    }
+}
+
+static void test_due_contention(void **state)
+{
+    struct fixture *fx = *state;
+    struct cq_alert_store *s = open_ok(fx);
+    const char *const chans[] = {"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"};
+    struct taker t[N_THREADS];
+    int seen[8 * 8] = {0};
+    for (int r = 0; r < 8; r++) {
+        record(s, "fanout", (r + 1) * SLOT_STEP, 1000 + r, "triggered", "1", "triggered", chans, 8);
+    }
+    assert_int_equal(pending(s), 64);
+    for (int i = 0; i < N_THREADS; i++) {
+        t[i] = (struct taker){.s = s};
+        snprintf(t[i].runner, sizeof(t[i].runner), "taker%d", i);
+        assert_int_equal(pthread_create(&t[i].th, NULL, take_main, &t[i]), 0);
+    }
+    size_t total = 0;
+    int64_t min_id = INT64_MAX;
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(t[i].th, NULL);
+        if (t[i].rc != CQ_OK) {
+            fail_msg("%s: %s", t[i].runner, t[i].error);
+        }
+        for (size_t k = 0; k < t[i].n; k++) {
+            min_id = t[i].ids[k] < min_id ? t[i].ids[k] : min_id;
+        }
+        total += t[i].n;
+    }
+    assert_int_equal(total, 64);
+    for (int i = 0; i < N_THREADS; i++) {
+        for (size_t k = 0; k < t[i].n; k++) {
+            int64_t slot = t[i].ids[k] - min_id;
+            assert_true(slot >= 0 && slot < 64);
+            if (++seen[slot] != 1) {
+                fail_msg("delivery %lld handed out twice", (long long)t[i].ids[k]);
+            }
+        }
+    }
+    assert_int_equal(pending(s), 64); /* claimed, not finished */
+    cq_alert_store_free(s);
+}
+
+/* Several runners starting on an empty database create the tables at the same moment. */
+struct opener {
+    pthread_t th;
+    const struct cq_conf *conf;
+    struct cq_alert_store *s;
+    struct cq_err err;
+};
+
+static void *open_main(void *arg)
+{
+    struct opener *o = arg;
+    o->s = cq_alert_store_open(o->conf, &o->err);
+    return NULL;
+}
+
+static void test_open_concurrently(void **state)
+{
+    struct fixture *fx = *state;
+    struct opener o[4];
+    for (int i = 0; i < 4; i++) {
+        o[i] = (struct opener){.conf = &fx->conf};
+        assert_int_equal(pthread_create(&o[i].th, NULL, open_main, &o[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(o[i].th, NULL);
+        if (o[i].s == NULL) {
+            fail_msg("open %d: %s", i, o[i].err.msg);
+        }
+    }
+    record(o[0].s, "co", SLOT_STEP, 1000, "ok", "1", NULL, NULL, 0);
+    for (int i = 0; i < 4; i++) {
+        struct cq_alert_status st;
+        status(o[i].s, "co", &st);
+        assert_string_equal(st.state, "ok");
+        cq_alert_store_free(o[i].s);
+    }
+}
+
 /* ---- claims ------------------------------------------------------------------------------- */
 
 struct contender {
@@ -679,12 +791,13 @@ static void test_lease_takeover(void **state)
     struct cq_alert_store *s = open_ok(fx);
     int64_t slot = 10 * SLOT_STEP;
 
-    assert_true(claim(s, "lease", slot, "a", 300));
-    assert_false(claim(s, "lease", slot, "b", 300));
-    assert_false(claim(s, "lease", slot, "a", 300)); /* not even the holder, twice */
-    sleep_ms(350);
-    assert_true(claim(s, "lease", slot, "b", 300)); /* a died without recording */
-    assert_false(claim(s, "lease", slot, "c", 300));
+    /* leases long enough that a slow machine cannot end them between two claims */
+    assert_true(claim(s, "lease", slot, "a", 1000));
+    assert_false(claim(s, "lease", slot, "b", 1000));
+    assert_false(claim(s, "lease", slot, "a", 1000)); /* not even the holder, twice */
+    sleep_ms(1100);
+    assert_true(claim(s, "lease", slot, "b", 1000)); /* a died without recording */
+    assert_false(claim(s, "lease", slot, "c", 1000));
 
     /* once the run is recorded the slot is done, lease or not */
     int64_t slot2 = 11 * SLOT_STEP;
@@ -873,7 +986,7 @@ static void test_errors_sqlite(void **state)
     expect_open_error(&conf, CQ_ECONNECT,
                       "alert state store sqlite:/nonexistent-dir/state.db: ", "directory");
     conf.state.path = NULL;
-    expect_open_error(&conf, CQ_EINVAL, "alert state store sqlite:: ", "state.path");
+    expect_open_error(&conf, CQ_EINVAL, "alert state store: open: ", "state.path");
     /* not a database */
     char path[1100];
     snprintf(path, sizeof(path), "%s/garbage-%d.db", fx->tmpdir, fx->seq);
@@ -1013,6 +1126,8 @@ static int run_group(const char *name, struct fixture *fx)
         BOTH(test_status_never_run),
         BOTH(test_record_status_history),
         BOTH(test_deliveries),
+        BOTH(test_due_contention),
+        BOTH(test_open_concurrently),
         BOTH(test_claim_contention),
         BOTH(test_lease_takeover),
         BOTH(test_old_slot),

@@ -49,12 +49,13 @@ static void test_check_accepts(void **state)
 static void test_check_rejects(void **state)
 {
     (void)state;
-    expect_bad("x {{alret.name}} y", 2, "unknown variable {{alret.name}} (did you mean {{alert.name}}?)");
+    expect_bad("x {{alret.name}} y", 2,
+               "unknown variable {{alret.name}} (did you mean {{alert.name}}?)");
     expect_bad("{{state}} {{ nothing_like_it }}", 10, "unknown variable {{nothing_like_it}}");
     expect_bad("{{}}", 0, "unknown variable {{}}");
     expect_bad("{{state}} and {{value", 14, "unclosed '{{'");
     /* no escape: "{{{{" opens a variable named "{{state" */
-    expect_bad("{{{{state}}", 0, "unknown variable {{{{state}}");
+    expect_bad("{{{{state}}", 0, "unknown variable {{{{state}} (did you mean {{state}}?)");
     /* a very long name is cut in the message */
     char text[300];
     memset(text, 'x', sizeof(text));
