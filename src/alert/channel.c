@@ -65,6 +65,21 @@ long cq_alert_chan_timeout_ms(const struct cq_channel_conf *cc)
     return (long)cc->timeout_ms;
 }
 
+void cq_alert_chan_curl_base(CURL *h, const struct cq_channel_conf *cc, const char *url,
+                             bool smtp)
+{
+    curl_easy_setopt(h, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, smtp ? (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS)
+                                                : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cq_alert_chan_timeout_ms(cc));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cq_alert_chan_timeout_ms(cc));
+}
+
 void cq_alert_chan_origin(const char *url, char *out, size_t size)
 {
     CURLU *u = curl_url();
@@ -327,15 +342,7 @@ int cq_alert_chan_http_post(const struct cq_channel_conf *cc, const struct cq_ch
         rc = cq_alert_chan_fail(cc, CQ_CHAN_RETRY, CQ_ENOMEM, err, "out of memory");
         goto out;
     }
-    curl_easy_setopt(h, CURLOPT_URL, p->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cq_alert_chan_timeout_ms(cc));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cq_alert_chan_timeout_ms(cc));
+    cq_alert_chan_curl_base(h, cc, p->url, false);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "clariq/" CQ_VERSION);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);

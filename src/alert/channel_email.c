@@ -620,15 +620,7 @@ static int email_send(const struct cq_channel_conf *cc, const struct cq_alert_ms
         goto out;
     }
     up = (struct upload){cq_buf_str(&mail), mail.len};
-    curl_easy_setopt(h, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
-#endif
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cq_alert_chan_timeout_ms(cc));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cq_alert_chan_timeout_ms(cc));
+    cq_alert_chan_curl_base(h, cc, url, true);
     curl_easy_setopt(h, CURLOPT_USE_SSL,
                      cc->tls == CQ_TLS_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
     if (cc->username != NULL) {

@@ -9,6 +9,7 @@
 #ifndef CQ_ALERT_CHANNEL_INT_H
 #define CQ_ALERT_CHANNEL_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <curl/curl.h>
@@ -22,6 +23,10 @@
 
 /* The attempt timeout in ms: cc->timeout_ms, or the default when unset. */
 long cq_alert_chan_timeout_ms(const struct cq_channel_conf *cc);
+/* Options every channel handle gets: URL, allowed protocols (HTTP(S), or SMTP(S) when smtp),
+ * no signals, and the channel timeout for the whole attempt and for connecting. */
+void cq_alert_chan_curl_base(CURL *h, const struct cq_channel_conf *cc, const char *url,
+                             bool smtp);
 
 /* Writes "scheme://host[:port]" of url into out (never user info, path or query);
  * "(invalid URL)" when it does not parse. */

@@ -80,7 +80,9 @@ struct cq_rule_conf {
     enum cq_rule_type type;
     char *column;             /* threshold, change: the column; NULL = the first column */
     enum cq_cmp_op op;        /* threshold (required), change (see signed_delta) */
-    double value;             /* threshold: compared value; change: percent or absolute */
+    double value;             /* threshold: compared value (NaN when value_text is not a
+                                 number: == and != then compare text); change: percent or
+                                 absolute */
     char *value_text;         /* value as written, for {{threshold}} and messages */
     enum cq_rule_row row;     /* threshold only; default CQ_ROW_FIRST */
     bool percent;             /* change: value is a percent (`percent:`) not `absolute:` */
@@ -211,13 +213,16 @@ struct cq_conf_diags {
 #define CQ_CONF_DEFAULT_IDLE_TIMEOUT "5m"
 
 /*
- * Loads and validates a file. Returns a new conf (caller frees with cq_conf_free) or NULL.
- * On NULL: CQ_ENOTFOUND/CQ_EIO in err when the file cannot be read; CQ_EINVAL when it has
- * problems, all of them appended to diags (caller owns diags; cq_conf_diags_cleanup).
+ * Loads and validates a file and the files its include: names (and every sql_file).
+ * Returns a new conf (caller frees with cq_conf_free) or NULL. On NULL: CQ_ENOTFOUND/CQ_EIO
+ * in err when the file cannot be read; CQ_EINVAL when it has problems, all of them appended
+ * to diags (caller owns diags; cq_conf_diags_cleanup).
  */
 struct cq_conf *cq_conf_load_file(const char *path, struct cq_conf_diags *diags,
                                   struct cq_err *err);
-/* Same from memory; `name` is used as the file name in diagnostics. */
+/* Same from memory; `name` is used as the file name in diagnostics. Reads no other file:
+ * include: is only checked for form, and an alert's sql_file is resolved but not read
+ * (its sql stays NULL). */
 struct cq_conf *cq_conf_load_mem(const char *name, const char *text, size_t len,
                                  struct cq_conf_diags *diags, struct cq_err *err);
 /* The embedded default: one read-only sqlite connection "demo" on db_path. */
