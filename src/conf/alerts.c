@@ -363,8 +363,8 @@ static struct cq_conf_place here(const struct cq_conf_loader *ld, yaml_mark_t ma
     return p;
 }
 
-static void check_id(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
-                     struct cq_alert_conf *a, const struct cq_conf_seen *s)
+static void check_names(struct cq_conf_loader *ld, const struct cq_conf_section *sec,
+                        struct cq_alert_conf *a, const struct cq_conf_seen *s)
 {
     bool bad;
     const yaml_node_t *iv = cq_conf_seen_val(sec, s, "id", &bad);
@@ -543,7 +543,7 @@ static void check_alert(struct cq_conf_loader *ld, const struct cq_conf_section 
                         const struct cq_conf_seen *s)
 {
     struct cq_alert_conf *a = target;
-    check_id(ld, sec, a, s);
+    check_names(ld, sec, a, s);
     check_sql(ld, sec, a, s);
     check_schedule(ld, sec, a, s);
     if (!cq_conf_full(ld)) {

@@ -256,7 +256,11 @@ struct cq_tz *cq_conf_tz(struct cq_conf_loader *ld, const char *name, struct cq_
     ld->tzs = e;
     e[ld->n_tzs].name = cq_arena_strdup(&ld->tmp, name);
     e[ld->n_tzs].tz = tz;
-    ld->n_tzs += e[ld->n_tzs].name != NULL ? 1 : 0;
+    if (e[ld->n_tzs].name == NULL) {
+        ld->rc = CQ_ENOMEM;
+    } else {
+        ld->n_tzs++;
+    }
     return tz;
 }
 
