@@ -205,6 +205,24 @@ sleep 2.5
 kill -TERM $pid; wait $pid
 eq cooldown-holds "$(count "$T/hookc" '^req-')" 1
 
+# ---- downtime: a missed alert runs once at start, not once per missed slot ------------------
+CATCH='  - id: hourly
+    connection: main
+    sql: SELECT 1 AS one
+    schedule: "@every 1h"
+    rule: any_rows'
+conf "$T/m.yaml" "{path: $T/m-state.db}" "$CATCH"
+t catchup-first 0 -- "$BIN" --config "$T/m.yaml" alert run --once
+# Pretend the runner has been down for three hours (three missed hourly slots).
+sqlite3 "$T/m-state.db" "UPDATE clariq_alert_status SET last_slot_ms = last_slot_ms - 3 * 3600 * 1000"
+"$BIN" --log-level info --config "$T/m.yaml" alert run 2>"$T/m.log" &
+pid=$!
+sleep 2
+kill -TERM $pid; wait $pid
+eq catchup-once "$(grep -c 'running it once now' "$T/m.log")" 1
+t catchup-history 0 -- "$BIN" --config "$T/m.yaml" alert history --id hourly --format json
+pyck catchup-history "$OUT" "len(j['rows']) == 2"
+
 # ---- SIGHUP: a bad file keeps the old config; a good one is swapped in ----------------------
 conf "$T/h.yaml" "{path: $T/h-state.db}" "$PENDING"
 "$BIN" --log-level info --config "$T/h.yaml" alert run 2>"$T/h.log" &
