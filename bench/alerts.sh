@@ -75,13 +75,14 @@ once() {
 }
 # throughput WORKERS: median of RUNS runs -> one line
 throughput() {
-    local i res med
-    res=$(for ((i = 0; i < RUNS; i++)); do once "$W/w$1.yaml"; done | sort -n)
-    med=$(echo "$res" | awk -v r="$RUNS" 'NR == int((r + 1) / 2)')
-    set -- "$1" $med
+    local i wall cpu rss
+    : > "$W/t$1"
+    for ((i = 0; i < RUNS; i++)); do once "$W/w$1.yaml" >> "$W/t$1"; done
+    read -r wall cpu rss < <(sort -n "$W/t$1" | awk -v r="$RUNS" 'NR == int((r + 1) / 2)')
+    [ -n "$wall" ] || fail "alert run --once ($1 workers) gave no timing"
     printf '%-44s %7.0f /s   (%5.2f s wall, %5.2f s cpu, peak RSS %5.1f MB)   goal >= 5000/s\n' \
-        "alert run --once, $1 workers:" "$(awk -v t="$2" -v n="$N" 'BEGIN { print n / t }')" \
-        "$2" "$3" "$4"
+        "alert run --once, $1 workers:" "$(awk -v t="$wall" -v n="$N" 'BEGIN { print n / t }')" \
+        "$wall" "$cpu" "$rss"
 }
 throughput 2
 throughput 4

@@ -6,6 +6,7 @@
 #     clariq peak RSS at 1M and 5M rows (goal < 32 MB)
 #   the same 1M rows from SQLite: clariq --format json vs sqlite3 -json (goal <= 1.0x)
 #   process wall time of `clariq run -c pg "SELECT 1"` vs `psql -c "SELECT 1"` (goal <= 1.0x)
+#   the alert runner with 10,000 alerts: bench/alerts.sh (its own figures and goals)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${CLARIQ_BIN:-$PWD/build/release/clariq}
@@ -81,3 +82,6 @@ echo "SQLite peak RSS 1M rows json: $(rss "$BIN" run -c lite --format json "$q")
 one_psql=$(RUNS=$((RUNS * 4)) med "${PSQL[@]}" -c "SELECT 1")
 one=$(RUNS=$((RUNS * 4)) med "$BIN" run -c pg --format json "SELECT 1")
 line "process wall: clariq run SELECT 1 vs psql -c" "$one" "$one_psql" "<= 1.0x"
+
+echo
+CLARIQ_BIN=$BIN bash bench/alerts.sh

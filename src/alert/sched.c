@@ -222,7 +222,10 @@ static int enqueue(struct cq_alert_sched *s, enum job_kind kind, size_t alert, i
     }
     *j = (struct job){NULL, kind, s->cur, alert, slot};
     s->cur->refs++;
-    if (s->tail != NULL) {
+    if (kind != JOB_RUN && s->head != NULL) { /* deliveries do not wait behind a burst */
+        j->next = s->head;
+        s->head = j;
+    } else if (s->tail != NULL) {
         s->tail->next = j;
     } else {
         s->head = j;
@@ -360,12 +363,13 @@ static void fire_due(struct cq_alert_sched *s, int64_t now)
         }
         heap_push(s, at <= now ? next_fire(a, now) : at, e.alert); /* late: no burst */
     }
-    if (now >= s->next_deliver && !s->deliver_queued) {
-        s->deliver_queued = enqueue(s, JOB_DELIVER, 0, 0) == CQ_OK;
+    /* The next tick moves on even while the last job waits, or the timer would spin. */
+    if (now >= s->next_deliver) {
+        s->deliver_queued = s->deliver_queued || enqueue(s, JOB_DELIVER, 0, 0) == CQ_OK;
         s->next_deliver = now + DELIVER_EVERY_MS;
     }
-    if (now >= s->next_prune && !s->prune_queued) {
-        s->prune_queued = enqueue(s, JOB_PRUNE, 0, 0) == CQ_OK;
+    if (now >= s->next_prune) {
+        s->prune_queued = s->prune_queued || enqueue(s, JOB_PRUNE, 0, 0) == CQ_OK;
         s->next_prune = now + PRUNE_EVERY_MS;
     }
 }

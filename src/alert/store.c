@@ -335,11 +335,10 @@ static int pick_conn(const struct cq_conf *conf, struct cq_conn_conf *cc, char *
     cc->driver = "sqlite";
     cc->path = sc->path;
     cc->read_only = false;
-    cc->pool = (struct cq_pool_conf){.min = 0, .max = 4, .idle_timeout_ms = 300000};
-    if (strcmp(sc->path, ":memory:") == 0) {
-        /* every connection would be a different empty database: keep exactly one */
-        cc->pool = (struct cq_pool_conf){.min = 1, .max = 1, .idle_timeout_ms = 0};
-    }
+    /* One connection, kept open: SQLite takes one writer at a time anyway, and threads
+     * queued on the pool are woken at once, where a second connection would sleep in the
+     * busy handler. A :memory: database must be one connection in any case. */
+    cc->pool = (struct cq_pool_conf){.min = 1, .max = 1, .idle_timeout_ms = 0};
     cc->limits.timeout_ms = SQLITE_TIMEOUT_MS;
     cc->limits.queue_timeout_ms = SQLITE_QUEUE_MS;
     return CQ_OK;
@@ -371,6 +370,15 @@ static int setup_tables(struct cq_alert_store *s, struct cq_err *e)
         /* WAL: readers never block the writer, and other processes share the file; the
          * setting is stored in the file, so doing it once is enough. */
         rc = cq_alert_exec(s, "PRAGMA journal_mode=WAL", NULL, &r, e);
+        /* In WAL mode NORMAL syncs at checkpoints, not at every commit: a killed process
+         * loses nothing; only an OS crash or power cut may lose the last commits. */
+        if (rc == CQ_OK) {
+            rc = cq_alert_exec(s, "PRAGMA synchronous=NORMAL", NULL, &r, e);
+        }
+        if (rc != CQ_OK) {
+            goto out;
+        }
+        rc = cq_alert_exec(s, "PRAGMA journal_mode", NULL, &r, e);
         if (rc != CQ_OK) {
             goto out;
         }

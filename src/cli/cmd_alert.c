@@ -236,7 +236,7 @@ static int run_once(struct cq_app *app, struct cq_alert_store *store, const char
     atomic_init(&o.next, 0);
     atomic_init(&o.rc, CQ_OK);
     n = n > 256 ? 256 : n;
-    while (started < n && pthread_create(&tids[started], NULL, once_worker, &o) == 0) {
+    while (started < n - 1 && pthread_create(&tids[started], NULL, once_worker, &o) == 0) {
         started++;
     }
     once_worker(&o); /* this thread works too (and alone if no thread could start) */

@@ -27,6 +27,7 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "drv/drv.h"
@@ -35,6 +36,7 @@
 #define PROGRESS_OPS 1000     /* VM instructions between deadline/cancel checks */
 #define DEADLINE_EVERY 64     /* rows between clock reads in the row loop */
 #define NO_OFF ((size_t)-1)   /* value not in the scratch buffer */
+#define STMT_CACHE 16         /* prepared single statements kept per connection */
 
 /* The instance: registry.c allocates conn_size bytes; base comes first. */
 struct sq_conn {
@@ -43,6 +45,14 @@ struct sq_conn {
     atomic_bool canceled;  /* set by sq_cancel (any thread); cleared when exec starts */
     int64_t deadline_ms;   /* monotonic; 0 = none. Only the exec thread touches it */
     int64_t timeout_ms;    /* the current statement's timeout, for the message */
+    /* Recently run single statements, prepared: callers such as the alert state store run
+     * the same few statements thousands of times, and parsing dominated their cost. */
+    struct {
+        char *sql;         /* owned; NULL = free slot */
+        sqlite3_stmt *stmt; /* owned, reset, bindings cleared */
+        uint64_t used;     /* tick of the last use, for LRU eviction */
+    } cache[STMT_CACHE];
+    uint64_t tick;
 };
 
 /* Per-column facts of the statement being streamed. */
@@ -364,6 +374,12 @@ out:
 static void sq_disconnect(struct cq_conn *c)
 {
     struct sq_conn *sc = (struct sq_conn *)c;
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(sc->cache[i].stmt);
+        cq_free(sc->cache[i].sql);
+        sc->cache[i].stmt = NULL;
+        sc->cache[i].sql = NULL;
+    }
     sqlite3_close_v2(sc->db);
     sc->db = NULL;
 }
@@ -899,13 +915,57 @@ static int run_stmt(struct run *r, sqlite3_stmt *stmt, bool last, const struct c
     return rc == CQ_OK ? stream(r, stmt, out, err) : rc;
 }
 
+/* Takes the cached statement for sql out of the cache, or NULL. */
+static sqlite3_stmt *cache_take(struct sq_conn *sc, const char *sql)
+{
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        if (sc->cache[i].sql != NULL && strcmp(sc->cache[i].sql, sql) == 0) {
+            sqlite3_stmt *stmt = sc->cache[i].stmt;
+            cq_free(sc->cache[i].sql);
+            sc->cache[i].sql = NULL;
+            sc->cache[i].stmt = NULL;
+            return stmt;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps a statement that ran cleanly for the next exec of the same text (else finalizes). */
+static void cache_put(struct sq_conn *sc, const char *sql, sqlite3_stmt *stmt)
+{
+    size_t victim = 0;
+    char *copy = cq_strdup(sql);
+    if (copy == NULL || sqlite3_reset(stmt) != SQLITE_OK) {
+        cq_free(copy);
+        sqlite3_finalize(stmt);
+        return;
+    }
+    sqlite3_clear_bindings(stmt);
+    for (size_t i = 1; i < STMT_CACHE; i++) {
+        victim = sc->cache[i].used < sc->cache[victim].used ? i : victim;
+    }
+    sqlite3_finalize(sc->cache[victim].stmt);
+    cq_free(sc->cache[victim].sql);
+    sc->cache[victim].sql = copy;
+    sc->cache[victim].stmt = stmt;
+    sc->cache[victim].used = ++sc->tick;
+}
+
 /* Runs the statements of st->sql in order; only the last one's rows reach `out`. */
 static int run_all(struct run *r, const struct cq_rowsink *out, struct cq_err *err)
 {
     const char *pos = r->st->sql;
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt = cache_take(r->sc, pos);
     int rc = CQ_OK;
     bool any = false;
+    if (stmt != NULL) { /* a cached statement is always the whole text */
+        rc = run_stmt(r, stmt, true, out, err);
+        if (rc == CQ_OK) {
+            cache_put(r->sc, pos, stmt);
+            stmt = NULL;
+        }
+        goto out;
+    }
     for (;;) {
         const char *tail = NULL;
         r->off = (size_t)(pos - r->st->sql);
@@ -930,7 +990,11 @@ static int run_all(struct run *r, const struct cq_rowsink *out, struct cq_err *e
         any = true;
         /* Tail-driven, so a trigger's BEGIN ... ; ... END body stays one statement. */
         rc = run_stmt(r, stmt, last, last ? out : &cq_drv_discard_sink, err);
-        sqlite3_finalize(stmt);
+        if (rc == CQ_OK && last && pos == r->st->sql) {
+            cache_put(r->sc, pos, stmt);
+        } else {
+            sqlite3_finalize(stmt);
+        }
         stmt = NULL;
         if (rc != CQ_OK || last) {
             goto out;
