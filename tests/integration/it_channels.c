@@ -448,22 +448,13 @@ static void test_email_delivery(void **state)
 
     assert_int_equal(deliver(&cc, &e->msg, &err), CQ_CHAN_OK);
     char *mail = next_mail(e);
-    char *v = cq_test_mail_header(mail, "X-Envelope-From");
-    assert_string_equal(v, "alerts@example.com");
-    free(v);
-    v = cq_test_mail_header(mail, "X-Envelope-To");
-    assert_string_equal(v, "ops@example.com, dba@example.com, boss@example.com");
-    free(v);
-    v = cq_test_mail_header(mail, "From");
-    assert_string_equal(v, "Clariq Alerts <alerts@example.com>");
-    free(v);
-    v = cq_test_mail_header(mail, "To");
-    assert_string_equal(v, "Ops Team <ops@example.com>, dba@example.com");
-    free(v);
-    v = cq_test_mail_header(mail, "Cc");
-    assert_string_equal(v, "boss@example.com");
-    free(v);
-    v = cq_test_mail_header(mail, "Subject");
+    cq_test_assert_mail_header(mail, "X-Envelope-From", "alerts@example.com");
+    cq_test_assert_mail_header(mail, "X-Envelope-To",
+                               "ops@example.com, dba@example.com, boss@example.com");
+    cq_test_assert_mail_header(mail, "From", "Clariq Alerts <alerts@example.com>");
+    cq_test_assert_mail_header(mail, "To", "Ops Team <ops@example.com>, dba@example.com");
+    cq_test_assert_mail_header(mail, "Cc", "boss@example.com");
+    char *v = cq_test_mail_header(mail, "Subject");
     char *subject = cq_test_mail_decode_words(v);
     assert_string_equal(subject, "[triggered] Disk f\xC3\xBCll (7)");
     free(subject);

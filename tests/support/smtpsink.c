@@ -1,6 +1,13 @@
 /* smtpsink.c - start and stop tests/support/smtpsink.py (see smtpsink.h). */
 #include "smtpsink.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -405,4 +412,13 @@ out:
     free(ct);
     free(m);
     return result;
+}
+
+void cq_test_assert_mail_header(const char *msg, const char *name, const char *want)
+{
+    char *v = cq_test_mail_header(msg, name);
+    if (v == NULL || strcmp(v, want) != 0) {
+        fail_msg("header %s: got '%s', want '%s'", name, v ? v : "(missing)", want);
+    }
+    free(v);
 }

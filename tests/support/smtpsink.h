@@ -34,6 +34,8 @@ char *cq_test_smtp_message(const char *dir, int n);
 /* Value of header name (case-insensitive, the first one, unfolded) in msg's header block
  * (the first part's headers are not searched); malloc'ed, or NULL when absent. */
 char *cq_test_mail_header(const char *msg, const char *name);
+/* Fails the current cmocka test unless header `name` of msg is exactly want. */
+void cq_test_assert_mail_header(const char *msg, const char *name, const char *want);
 /* The header value with RFC 2047 encoded words (=?UTF-8?B?..?= / ?Q?) decoded; malloc'ed. */
 char *cq_test_mail_decode_words(const char *value);
 /* The decoded body (quoted-printable, base64 or as is; line endings as LF) of the first
