@@ -206,6 +206,9 @@ void cq_conf_free(struct cq_conf *conf)
 {
     struct conf_box *box = (struct conf_box *)conf;
     if (box != NULL) {
+        json_decref(conf->catalog);
+        json_decref(conf->roles);
+        json_decref(conf->catalog_conns);
         for (size_t i = 0; i < box->n_tzs; i++) {
             cq_tz_free(box->tzs[i]);
         }

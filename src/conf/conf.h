@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/buf.h"
 #include "base/cron.h"
 #include "base/err.h"
@@ -184,6 +186,12 @@ struct cq_conf {
     size_t n_channels;
     struct cq_state_conf state;
     struct cq_sched_conf sched;
+    /* governed queries (issue 4): the catalog and roles in the spec's JSON shapes, converted
+     * from YAML or read from the file they name; checked by dsl/, not here */
+    json_t *catalog;          /* MetadataConfig object; NULL = no catalog: section */
+    json_t *roles;            /* RoleMeta[] array; NULL = no roles: section */
+    json_t *catalog_conns;    /* {databaseId: connectionName} from catalog.connections, or NULL */
+    char *catalog_file;       /* file the catalog was written in, for messages */
     char **files;             /* every file read: the main one, then included ones */
     size_t n_files;
 };
