@@ -89,7 +89,9 @@ void cq_dsl_error_validation(struct cq_dsl_error *e, const char *from_table, jso
              plural(json_array_size(errors)));
     json_object_set_new(o, "code", json_string("VALIDATION_FAILED"));
     json_object_set_new(o, "message", json_string(msg));
-    json_object_set_new(o, "fromTable", from_table ? json_string(from_table) : json_null());
+    if (from_table != NULL) { /* JSON.stringify drops an undefined fromTable */
+        json_object_set_new(o, "fromTable", json_string(from_table));
+    }
     json_object_set_new(o, "errors", errors ? errors : json_array());
     set_body(e, CQ_DSL_E_VALIDATION, o);
 }
@@ -101,7 +103,9 @@ void cq_dsl_error_planner(struct cq_dsl_error *e, const char *code, const char *
 
     json_object_set_new(o, "code", json_string(code));
     json_object_set_new(o, "message", json_string(message));
-    json_object_set_new(o, "fromTable", from_table ? json_string(from_table) : json_null());
+    if (from_table != NULL) {
+        json_object_set_new(o, "fromTable", json_string(from_table));
+    }
     json_object_set_new(o, "details", details ? details : json_object());
     set_body(e, CQ_DSL_E_PLANNER, o);
 }
