@@ -34,6 +34,30 @@ void cq_arena_free(struct cq_arena *a)
     a->total = 0;
 }
 
+void cq_arena_reset(struct cq_arena *a)
+{
+    struct cq_arena_chunk *c = a->head;
+    size_t bytes = a->total;
+
+    if (c == NULL) {
+        return;
+    }
+    if (c->next == NULL) {
+        c->used = 0;
+        return;
+    }
+    cq_arena_free(a);
+    c = cq_malloc(bytes);
+    if (c == NULL) {
+        return; /* the next allocation will try again */
+    }
+    c->size = bytes - sizeof(*c);
+    c->used = 0;
+    c->next = NULL;
+    a->head = c;
+    a->total = bytes;
+}
+
 void *cq_arena_alloc(struct cq_arena *a, size_t n)
 {
     size_t need = (n + 15) & ~(size_t)15;

@@ -23,6 +23,10 @@ struct cq_arena {
 
 void cq_arena_init(struct cq_arena *a, size_t chunk_size, size_t max);
 void cq_arena_free(struct cq_arena *a); /* releases every chunk; a may be re-initialized */
+/* Forgets every allocation but keeps the memory: one chunk as large as everything the arena
+ * held, so a loop that reuses the arena (a server thread, a benchmark) stops calling the
+ * heap once it has seen its largest request. */
+void cq_arena_reset(struct cq_arena *a);
 void *cq_arena_alloc(struct cq_arena *a, size_t n);   /* 16-byte aligned, zeroed; NULL on failure */
 char *cq_arena_strdup(struct cq_arena *a, const char *s);
 char *cq_arena_strndup(struct cq_arena *a, const char *s, size_t len);

@@ -83,6 +83,31 @@ static void arena_allocates_aligned_and_cleans(void **state)
     cq_arena_free(&a);
 }
 
+/* After a reset the arena serves the same work again without touching the heap. */
+static void arena_reset_keeps_one_chunk(void **state)
+{
+    (void)state;
+    struct cq_arena a;
+    unsigned long before;
+    cq_arena_init(&a, 64, 0);
+    for (int i = 0; i < 10; i++) {
+        assert_non_null(cq_arena_alloc(&a, 40));
+    }
+    cq_arena_reset(&a);
+    before = cq_mem_count();
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 10; i++) {
+            char *p = cq_arena_alloc(&a, 40);
+            assert_non_null(p);
+            assert_int_equal(p[0], 0); /* zeroed again */
+            p[0] = 'x';
+        }
+        cq_arena_reset(&a);
+    }
+    assert_int_equal(cq_mem_count(), before);
+    cq_arena_free(&a);
+}
+
 static void err_first_message_wins_and_wraps(void **state)
 {
     (void)state;
@@ -204,6 +229,7 @@ int main(void)
         cmocka_unit_test(buf_cap_is_sticky),
         cmocka_unit_test(buf_take_hands_over),
         cmocka_unit_test(arena_allocates_aligned_and_cleans),
+        cmocka_unit_test(arena_reset_keeps_one_chunk),
         cmocka_unit_test(err_first_message_wins_and_wraps),
         cmocka_unit_test(parse_i64_cursor),
         cmocka_unit_test(durations_and_sizes),
