@@ -7,6 +7,7 @@
 #   the same 1M rows from SQLite: clariq --format json vs sqlite3 -json (goal <= 1.0x)
 #   process wall time of `clariq run -c pg "SELECT 1"` vs `psql -c "SELECT 1"` (goal <= 1.0x)
 #   the alert runner with 10,000 alerts: bench/alerts.sh (its own figures and goals)
+#   governed query compiles/s for six queries: cq-bench-dsl (bench/dsl_bench.c)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${CLARIQ_BIN:-$PWD/build/release/clariq}
@@ -85,3 +86,5 @@ line "process wall: clariq run SELECT 1 vs psql -c" "$one" "$one_psql" "<= 1.0x"
 
 echo
 CLARIQ_BIN=$BIN bash bench/alerts.sh
+echo
+"$(dirname "$BIN")/cq-bench-dsl" tests/golden/dsl/catalog.json "${BENCH_DSL_SECS:-2}"

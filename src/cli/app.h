@@ -50,5 +50,7 @@ int cq_cli_cmd_connections(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_init(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_demo(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_alert(struct cq_app *app, int argc, char **argv);
+int cq_cli_cmd_query(struct cq_app *app, int argc, char **argv);
+int cq_cli_cmd_catalog(struct cq_app *app, int argc, char **argv);
 
 #endif

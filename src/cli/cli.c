@@ -29,6 +29,8 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cq_cli_cmd_run, "run SQL on a connection and print the result"},
+    {"query", cq_cli_cmd_query, "run a governed JSON query (catalog, roles, masking)"},
+    {"catalog", cq_cli_cmd_catalog, "check the governed-query catalog, or draft one from a db"},
     {"connections", cq_cli_cmd_connections, "list the configured connections or test them"},
     {"init", cq_cli_cmd_init, "write a starter clariq.yaml, alerts.yaml and sample database"},
     {"alert", cq_cli_cmd_alert, "run, test, list and inspect SQL alerts"},

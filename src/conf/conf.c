@@ -17,6 +17,7 @@
 
 #include "base/mem.h"
 #include "base/str.h"
+#include "conf/demo_catalog.h"
 #include "conf/internal.h"
 
 #define READ_CHUNK 16384 /* bytes per read(2) */
@@ -614,6 +615,11 @@ struct cq_conf *cq_conf_demo(const char *db_path, struct cq_err *err)
     }
     ld.base_dir = cq_conf_dir_of(&ld, cc->path); /* the state file goes next to the demo db */
     cq_conf_schema_finish(&ld);
+    /* the shop's governed-query catalog, so `clariq query` works without a config */
+    if (ld.rc == CQ_OK &&
+        cq_conf_demo_catalog(&ld.conf->catalog, &ld.conf->roles, NULL) != CQ_OK) {
+        ld.rc = CQ_ENOMEM;
+    }
 out:
     if (ld.rc != CQ_OK) {
         cq_err_set(err, ld.rc, "demo config: %s",

@@ -190,8 +190,12 @@ struct cq_conf {
      * from YAML or read from the file they name; checked by dsl/, not here */
     json_t *catalog;          /* MetadataConfig object; NULL = no catalog: section */
     json_t *roles;            /* RoleMeta[] array; NULL = no roles: section */
-    json_t *catalog_conns;    /* {databaseId: connectionName} from catalog.connections, or NULL */
-    char *catalog_file;       /* file the catalog was written in, for messages */
+    json_t *catalog_conns;    /* {databaseId: connectionName}: catalog.connections plus, for a
+                                 database without `connection:`, a connection named like it
+                                 of its engine's driver; NULL when there is no catalog */
+    char *catalog_file;       /* file the catalog was written in (the config file, or the
+                                 JSON file it names), for messages; a load from memory sets
+                                 it for `file:` without reading (catalog stays NULL) */
     char **files;             /* every file read: the main one, then included ones */
     size_t n_files;
 };

@@ -286,6 +286,12 @@ extern const struct cq_conf_list cq_conf_channels_list;
  * expanded in place), in the main file and in included ones. */
 void cq_conf_top_check(struct cq_conf_loader *ld, const struct cq_conf_section *sec, void *target,
                        const struct cq_conf_seen *s);
+/* catalog: and roles: (catalog.c): YAML or a JSON file into conf->catalog, ->roles and
+ * ->catalog_conns; applied after connections: (table order), whose names they check. */
+bool cq_conf_catalog_apply(struct cq_conf_loader *ld, const struct cq_conf_key *k,
+                           const struct cq_conf_seen *s, int i, void *target);
+bool cq_conf_roles_apply(struct cq_conf_loader *ld, const struct cq_conf_key *k,
+                         const struct cq_conf_seen *s, int i, void *target);
 /* After every file: unique alert ids and channel names, references to connections and
  * channels, alert timeouts against their connection, state.connection. */
 void cq_conf_refs_check(struct cq_conf_loader *ld);

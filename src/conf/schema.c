@@ -200,10 +200,11 @@ static const struct cq_conf_key top_keys[] = {
     {.name = "channels", .type = CQ_CONF_K_DEFER},
     {.name = "alerts", .type = CQ_CONF_K_DEFER},
     {.name = "include", .type = CQ_CONF_K_DEFER},
+    /* The governed-query catalog and roles (catalog.c), after connections: they name. */
+    {.name = "catalog", .type = CQ_CONF_K_FUNC, .apply = cq_conf_catalog_apply},
+    {.name = "roles", .type = CQ_CONF_K_FUNC, .apply = cq_conf_roles_apply},
     /* Reserved for sections that later issues implement: accepted with any content and
      * not validated yet, so a file written for a newer clariq still loads. */
-    {.name = "catalog", .type = CQ_CONF_K_ANY},
-    {.name = "roles", .type = CQ_CONF_K_ANY},
     {.name = "server", .type = CQ_CONF_K_ANY},
     {.name = "ingest", .type = CQ_CONF_K_ANY},
     {.name = "ui", .type = CQ_CONF_K_ANY},

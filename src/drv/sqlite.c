@@ -27,6 +27,7 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
@@ -306,6 +307,98 @@ static int open_error(struct sq_conn *sc, const char *path, bool ro, const char 
                          : "check the path and that its directory exists");
 }
 
+/* ---- SQL functions ----------------------------------------------------------------------- */
+
+#define LEV_MAX 4096 /* characters per argument: the table is O(n*m) time */
+
+/* The characters of s as one number each (its UTF-8 bytes packed; an invalid byte stands
+ * alone), so two characters are equal exactly when their encodings are. */
+static size_t lev_chars(const unsigned char *s, size_t len, uint32_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; n++) {
+        size_t k = cq_utf8_seq(s + i, len - i);
+        uint32_t c = 0;
+        if (k == 0) {
+            k = 1;
+        }
+        for (size_t j = 0; j < k; j++) {
+            c = (c << 8) | s[i + j];
+        }
+        if (out != NULL) {
+            out[n] = c;
+        }
+        i += k;
+    }
+    return n;
+}
+
+/* levenshtein(a, b): edit distance in characters, for the governed query's levenshteinLte
+ * (src/dsl/dialect_sqlite.c); NULL when either argument is NULL. */
+static void levenshtein_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *a, *b;
+    size_t la, lb, na, nb;
+    uint32_t *ca, *cb, *row; /* distances fit: both sides are at most LEV_MAX */
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    a = sqlite3_value_text(argv[0]);
+    la = (size_t)sqlite3_value_bytes(argv[0]);
+    b = sqlite3_value_text(argv[1]);
+    lb = (size_t)sqlite3_value_bytes(argv[1]);
+    if (a == NULL || b == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    na = lev_chars(a, la, NULL);
+    nb = lev_chars(b, lb, NULL);
+    if (na > LEV_MAX || nb > LEV_MAX) {
+        sqlite3_result_error(ctx, "levenshtein: an argument is longer than 4096 characters", -1);
+        return;
+    }
+    ca = cq_malloc((na + nb + nb + 1) * sizeof(uint32_t));
+    if (ca == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    cb = ca + na;
+    row = cb + nb;
+    lev_chars(a, la, ca);
+    lev_chars(b, lb, cb);
+    for (size_t j = 0; j <= nb; j++) {
+        row[j] = (uint32_t)j;
+    }
+    for (size_t i = 1; i <= na; i++) {
+        uint32_t diag = row[0];
+        row[0] = (uint32_t)i;
+        for (size_t j = 1; j <= nb; j++) {
+            uint32_t up = row[j];
+            uint32_t best = diag + (ca[i - 1] != cb[j - 1]);
+            if (up + 1 < best) {
+                best = up + 1;
+            }
+            if (row[j - 1] + 1 < best) {
+                best = row[j - 1] + 1;
+            }
+            diag = up;
+            row[j] = best;
+        }
+    }
+    sqlite3_result_int64(ctx, (sqlite3_int64)row[nb]);
+    cq_free(ca);
+}
+
+int cq_drv_sqlite_functions(struct sqlite3 *db)
+{
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    return sqlite3_create_function(db, "levenshtein", 2, flags, NULL, levenshtein_fn, NULL,
+                                   NULL) == SQLITE_OK ? CQ_OK : CQ_EBACKEND;
+}
+
 /* Settings every connection gets; read-only ones are locked down here. */
 static int setup(struct sq_conn *sc, const char *path, bool ro, struct cq_err *err)
 {
@@ -315,6 +408,9 @@ static int setup(struct sq_conn *sc, const char *path, bool ro, struct cq_err *e
     sqlite3_progress_handler(db, PROGRESS_OPS, progress_cb, sc);
     /* No writable_schema tricks or shadow-table writes through the gateway. */
     sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    if (cq_drv_sqlite_functions(db) != CQ_OK) {
+        return open_error(sc, path, ro, sqlite3_errmsg(db), err);
+    }
     if (ro && sqlite3_exec(db, "PRAGMA query_only=1", NULL, NULL, NULL) != SQLITE_OK) {
         return open_error(sc, path, ro, sqlite3_errmsg(db), err);
     }

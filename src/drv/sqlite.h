@@ -22,4 +22,13 @@
  */
 int cq_drv_sqlite_make_sample(const char *path, struct cq_err *err);
 
+struct sqlite3;
+/*
+ * Registers clariq's SQL functions on a handle (every driver connection gets them):
+ * levenshtein(a, b), the edit distance in characters (UTF-8 aware; NULL if an argument is
+ * NULL; an error above 4096 characters), used by the governed query's levenshteinLte on
+ * SQLite. Returns CQ_OK or CQ_EBACKEND.
+ */
+int cq_drv_sqlite_functions(struct sqlite3 *db);
+
 #endif

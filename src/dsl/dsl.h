@@ -199,6 +199,9 @@ struct cq_dsl_exec_env {
     int (*acquire)(void *ctx, const char *conn, struct cq_conn **out, struct cq_err *err);
     void (*release)(void *ctx, struct cq_conn *c);
     bool include_sql_in_errors;   /* details.sql / params in execution errors (§0.10) */
+    /* Optional (NULL = none): the connection's limits (timeout_ms, max_rows, max_bytes) for
+     * the statement. A result cut by max_rows/max_bytes fails with QUERY_FAILED. */
+    void (*limits)(void *ctx, const char *conn, struct cq_limits *out);
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -111,21 +112,202 @@ int cq_dsl_plan(const struct cq_dsl_catalog *cat, const struct cq_dsl_query *q,
                 struct cq_dsl_access *acc, struct cq_arena *a, struct cq_dsl_plan *out,
                 struct cq_dsl_error *e);
 
-/* ---- SQL generation (sqlgen.c, dialect_*.c; spec §8, §9) -------------------------------- */
+/* ---- SQL generation (sqlgen.c, sqlgen_where.c, dialect_*.c; spec §8, §9) --------------- */
 
-struct cq_dsl_gen; /* sqlgen.c: the statement being printed */
+/*
+ * The SQL text is built in one growing buffer inside the compile's arena (not a struct
+ * cq_buf: the compiler allocates nothing from the heap, and the text must outlive the
+ * builder as part of struct cq_dsl_compiled). Like cq_buf it keeps a sticky error: appends
+ * return nothing and rc is checked once at the end. The text is NUL-terminated by
+ * cq_dsl_sb_finish only.
+ */
+struct cq_dsl_sb {
+    char *p;                      /* arena memory */
+    size_t len;                   /* bytes used */
+    size_t cap;                   /* bytes available at p */
+    struct cq_arena *a;           /* where it grows (the old block is left to the arena) */
+    int rc;                       /* sticky CQ_ENOMEM */
+};
+
+/* Makes room for n more bytes and returns where to write them (then cq_dsl_sb_commit), or
+ * NULL after a failure. */
+char *cq_dsl_sb_grow(struct cq_dsl_sb *b, size_t n);
+static inline char *cq_dsl_sb_reserve(struct cq_dsl_sb *b, size_t n)
+{
+    if (n < b->cap - b->len) {
+        return b->p + b->len;
+    }
+    return cq_dsl_sb_grow(b, n);
+}
+static inline void cq_dsl_sb_commit(struct cq_dsl_sb *b, size_t n)
+{
+    b->len += n;
+}
+static inline void cq_dsl_sb_put(struct cq_dsl_sb *b, const char *s, size_t n)
+{
+    char *w = cq_dsl_sb_reserve(b, n);
+    if (w != NULL) {
+        memcpy(w, s, n);
+        b->len += n;
+    }
+}
+static inline void cq_dsl_sb_putc(struct cq_dsl_sb *b, char c)
+{
+    char *w = cq_dsl_sb_reserve(b, 1);
+    if (w != NULL) {
+        *w = c;
+        b->len++;
+    }
+}
+/* A string literal without strlen. */
+#define CQ_DSL_LIT(b, lit) cq_dsl_sb_put((b), "" lit, sizeof(lit) - 1)
+void cq_dsl_sb_puts(struct cq_dsl_sb *b, const char *s);
+void cq_dsl_sb_i64(struct cq_dsl_sb *b, int64_t v);
+
+/* One table of the statement: the from table (t0), a joined table (tN) or the table of an
+ * EXISTS subquery (sN). */
+struct cq_dsl_gtab {
+    const struct cq_dsl_table *t;
+    const struct cq_dsl_table_access *ta;
+    const char *alias;            /* "t0", "s2" (unquoted) */
+    size_t alias_len;
+    const char *phys;             /* physical name used: the replica's, or the table's */
+    const struct cq_dsl_database *db; /* database it is read from (Trino catalog) */
+    bool replaced;                /* materialized replica */
+    const struct cq_dsl_join *join; /* the join that registered it; NULL for t0 */
+    /* ON clause (joins): on_l_tab.on_l = this.on_r */
+    const struct cq_dsl_gtab *on_l_tab;
+    const struct cq_dsl_column *on_l;
+    const struct cq_dsl_column *on_r;
+};
+
+/* A value condition as a dialect prints it: `col op value` in the dialect's words. The
+ * same shape serves filters, byIds and row-level filters. */
+struct cq_dsl_cond {
+    enum cq_dsl_op op;
+    const struct cq_dsl_gtab *tab;    /* the column's table (its alias qualifies it) */
+    const struct cq_dsl_column *col;
+    const struct cq_dsl_val *value;   /* never NULL (cq_dsl_null_val when absent) */
+};
+
+/* A column of a statement table. */
+struct cq_dsl_cref {
+    const struct cq_dsl_gtab *tab;
+    const struct cq_dsl_column *c;
+};
+
+/* The statement being generated. */
+struct cq_dsl_gen {
+    const struct cq_dsl_catalog *cat;
+    const struct cq_dsl_query *q;
+    struct cq_dsl_access *acc;
+    const struct cq_dsl_plan *plan;
+    const struct cq_dsl_dialect *d;
+    struct cq_arena *a;
+    struct cq_dsl_compiled *out;
+    struct cq_dsl_error *e;
+    struct cq_dsl_sb sb;
+    struct cq_dsl_param *params;  /* grows in the arena */
+    size_t n_params, cap_params;
+    struct cq_dsl_gtab *tabs;     /* t0 and the distinct joined tables */
+    size_t n_tabs;
+    struct cq_dsl_gtab **jt;      /* per query join: its table (a repeated table reuses one) */
+    const struct cq_dsl_cref *picks; /* the selected plain columns (out->cols[0..n_picks)) */
+    size_t n_picks;
+    unsigned counter;             /* next alias number (spec §8.1) */
+    bool catalogs;                /* Trino: prefix table names with the Trino catalog */
+    bool count_mode;
+    size_t filter_index;          /* top-level entry being printed (error details) */
+    json_t *unsupported;          /* UNSUPPORTED_OPERATOR entries (error path only) */
+    int rc;                       /* first hard failure (ENOMEM, inconsistent query) */
+};
 
 /* The only code that prints quote characters or placeholders for its dialect. */
 struct cq_dsl_dialect {
     enum cq_dialect id;
-    const char *name;                           /* "postgres" ... */
-    void (*quote_ident)(struct cq_buf *b, const char *s);
-    void (*quote_lit)(struct cq_buf *b, const char *s, size_t len);
-    /* Prints one condition of a value filter (the column is already resolved). */
-    int (*cond)(struct cq_dsl_gen *g, const void *node);
+    const char *name;             /* "postgres" ... */
+    bool counted_rewrite;         /* counted >,>=,<,<= as IN/NOT IN ... GROUP BY (CH, Trino) */
+    void (*quote_ident)(struct cq_dsl_sb *b, const char *s, size_t len);
+    void (*quote_lit)(struct cq_dsl_sb *b, const char *s, size_t len);
+    /* Prints the placeholder of parameter n (1-based); ch_type is the ClickHouse type. */
+    void (*placeholder)(struct cq_dsl_gen *g, size_t n, const char *ch_type);
+    /* Prints a value condition; CQ_EUNSUPPORTED when the dialect cannot express c->op. */
+    int (*cond)(struct cq_dsl_gen *g, const struct cq_dsl_cond *c);
+    /* Prints a HAVING condition on aggregation agg; CQ_EUNSUPPORTED as above. */
+    int (*having)(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg, enum cq_dsl_op op,
+                  const struct cq_dsl_val *v);
 };
 
+extern const struct cq_dsl_dialect cq_dsl_dialect_pg;
+extern const struct cq_dsl_dialect cq_dsl_dialect_ch;
+extern const struct cq_dsl_dialect cq_dsl_dialect_trino;
+extern const struct cq_dsl_dialect cq_dsl_dialect_sqlite;
+
 const struct cq_dsl_dialect *cq_dsl_dialect_get(enum cq_dialect d);
+
+/* Standard SQL quoting (dialect_pg.c; PostgreSQL, Trino and SQLite share it):
+ * "x" with " doubled, 'x' with ' doubled. */
+void cq_dsl_quote_dq(struct cq_dsl_sb *b, const char *s, size_t len);
+void cq_dsl_quote_sq(struct cq_dsl_sb *b, const char *s, size_t len);
+
+/* ---- helpers the dialects print with (sqlgen.c) ---- */
+
+extern const struct cq_dsl_val cq_dsl_null_val;
+/* Member `key` of an object value, or cq_dsl_null_val. */
+const struct cq_dsl_val *cq_dsl_val_get(const struct cq_dsl_val *v, const char *key);
+void cq_dsl_gen_ident(struct cq_dsl_gen *g, const char *s);
+/* "alias"."phys" */
+void cq_dsl_gen_col(struct cq_dsl_gen *g, const struct cq_dsl_gtab *tab,
+                    const struct cq_dsl_column *c);
+/* Records a parameter and prints its placeholder. */
+void cq_dsl_gen_param(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t,
+                      bool array, const char *ch_type);
+/* The value with LIKE wildcards (% _ \) escaped by a backslash, '%' added before/after. */
+const struct cq_dsl_val *cq_dsl_gen_like_val(struct cq_dsl_gen *g, const struct cq_dsl_val *v,
+                                             bool pre, bool post);
+/* A string value made in the arena with room for cap bytes at *buf (NULL on ENOMEM, g->rc
+ * set); the caller writes the text, its NUL and len. */
+struct cq_dsl_val *cq_dsl_gen_str_val(struct cq_dsl_gen *g, size_t cap, char **buf);
+/* FN(col|*) of an aggregation. */
+void cq_dsl_gen_agg_expr(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg);
+/* HAVING the standard way (PostgreSQL, Trino, SQLite): the aggregate expression, not its
+ * alias; in/notIn as IN (p, ...). */
+int cq_dsl_gen_having_std(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg,
+                          enum cq_dsl_op op, const struct cq_dsl_val *v);
+/* The comparison operators' SQL text ("=", "!=", ">" ...). */
+const char *cq_dsl_gen_cmp(enum cq_dsl_op op);
+
+/* ---- the generator's stages ---- */
+
+/* Sets g up and resolves names (aliases, joins, selected columns, tablesUsed) into out. */
+int cq_dsl_gen_resolve(struct cq_dsl_gen *g, const struct cq_dsl_catalog *cat,
+                       const struct cq_dsl_query *q, struct cq_dsl_access *acc,
+                       const struct cq_dsl_plan *plan, enum cq_dialect dialect,
+                       struct cq_arena *a, struct cq_dsl_compiled *out,
+                       struct cq_dsl_error *e);
+/* Prints the statement (out->sql, out->params). */
+int cq_dsl_gen_emit(struct cq_dsl_gen *g);
+/* WHERE / ON / HAVING pieces (sqlgen_where.c). */
+void cq_dsl_gen_where(struct cq_dsl_gen *g);
+void cq_dsl_gen_join_rls(struct cq_dsl_gen *g, const struct cq_dsl_gtab *tab);
+void cq_dsl_gen_having(struct cq_dsl_gen *g);
+/* Finds the table an apiName names among t0 and the joins (NULL if none). */
+const struct cq_dsl_gtab *cq_dsl_gen_tab(const struct cq_dsl_gen *g, const char *api);
+/* Fills tab for table t read as the plan says (phys, db, access); no alias yet. */
+void cq_dsl_gen_tab_init(struct cq_dsl_gen *g, struct cq_dsl_gtab *tab,
+                         const struct cq_dsl_table *t);
+/* Gives tab the next alias of the counter: kind 't' (t0, t1...) or 's' (EXISTS). */
+void cq_dsl_gen_alias(struct cq_dsl_gen *g, struct cq_dsl_gtab *tab, char kind);
+/* The relation between table r and table j in either direction, r's side first:
+ * r.lc = j.rc (spec §8.3, §8.4). */
+bool cq_dsl_gen_relate(const struct cq_dsl_table *r, const struct cq_dsl_table *j,
+                       const struct cq_dsl_column **lc, const struct cq_dsl_column **rc);
+/* Prints the FROM/JOIN name of a table: ["catalog".]"schema"."name". */
+void cq_dsl_gen_table_name(struct cq_dsl_gen *g, const struct cq_dsl_gtab *tab);
+/* Fails the compile with one ValidationError entry (an inconsistency validation should have
+ * caught: generation never guesses). */
+void cq_dsl_gen_fail(struct cq_dsl_gen *g, const char *code, const char *message,
+                     json_t *details);
 
 /*
  * Resolves names and generates SQL for the plan into out (sql, params, cols, tables).
@@ -136,5 +318,10 @@ int cq_dsl_generate(const struct cq_dsl_catalog *cat, const struct cq_dsl_query 
                     struct cq_dsl_access *acc, const struct cq_dsl_plan *plan,
                     enum cq_dialect dialect, struct cq_arena *a, struct cq_dsl_compiled *out,
                     struct cq_dsl_error *e);
+
+/* Involved tables of spec §7 (plan.c): from; per join its table and its filters' EXISTS
+ * tables; then the top-level EXISTS tables; de-duplicated. *out in a. */
+int cq_dsl_plan_involved(const struct cq_dsl_catalog *cat, const struct cq_dsl_query *q,
+                         struct cq_arena *a, const struct cq_dsl_table ***out, size_t *n);
 
 #endif

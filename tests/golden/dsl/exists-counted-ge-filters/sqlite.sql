@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "public"."orders" AS "t0" WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM "public"."invoices" AS "s1" WHERE "t0"."id" = "s1"."order_id" AND "s1"."paid" = ? LIMIT 3) AS "_c") >= ?
+params: [true,3]

@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "pg_main"."public"."orders" AS "t0" WHERE (SELECT COUNT(*) FROM "pg_tenant"."public"."invoices" AS "s1" WHERE "t0"."id" = "s1"."order_id") != ?
+params: [2]

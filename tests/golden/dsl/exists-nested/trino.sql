@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "pg_main"."public"."users" AS "t0" WHERE EXISTS (SELECT 1 FROM "pg_main"."public"."orders" AS "s1" WHERE "t0"."id" = "s1"."customer_id" AND EXISTS (SELECT 1 FROM "pg_tenant"."public"."invoices" AS "s2" WHERE "s1"."id" = "s2"."order_id" AND "s2"."paid" = ?))
+params: [true]

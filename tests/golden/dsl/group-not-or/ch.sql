@@ -1,0 +1,2 @@
+SELECT `t0`.`id` AS `t0__id` FROM `public`.`orders` AS `t0` WHERE NOT (`t0`.`order_status` = {p1:String} OR `t0`.`is_paid` = {p2:Bool})
+params: ["void",false]

@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id", "t1"."email" AS "t1__email" FROM "pg_main"."public"."orders" AS "t0" LEFT JOIN "pg_main"."public"."users" AS "t1" ON "t0"."customer_id" = "t1"."id" WHERE ("t0"."order_status" = ? AND "t1"."is_active" = ? AND "t0"."order_status" != ?)
+params: ["paid",true,"void"]

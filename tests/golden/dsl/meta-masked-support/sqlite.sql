@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id", "t0"."email" AS "t0__email", "t0"."phone" AS "t0__phone", "t0"."full_name" AS "t0__full_name", "t0"."tenant_id" AS "t0__tenant_id", "t0"."region_id" AS "t0__region_id", "t0"."is_active" AS "t0__is_active", "t0"."birth_date" AS "t0__birth_date", "t0"."created_at" AS "t0__created_at", "t0"."score" AS "t0__score", "t0"."external_id" AS "t0__external_id", "t0"."tags" AS "t0__tags" FROM "public"."users" AS "t0"
+params: []

@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "pg_main"."public"."orders" AS "t0" WHERE cardinality(array_except(ARRAY[?], "t0"."scan_times")) = 0
+params: ["2024-01-15T10:00:00Z"]

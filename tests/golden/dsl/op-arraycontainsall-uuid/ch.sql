@@ -1,0 +1,2 @@
+SELECT `t0`.`id` AS `t0__id` FROM `public`.`orders` AS `t0` WHERE hasAll(`t0`.`ref_ids`, [{p1:UUID}])
+params: ["6f1c2b3a-0000-4000-8000-000000000001"]

@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "pg_main"."public"."orders" AS "t0" WHERE arrays_overlap("t0"."flags", ARRAY[?])
+params: [true]

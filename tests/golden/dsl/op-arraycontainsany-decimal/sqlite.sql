@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "public"."orders" AS "t0" WHERE EXISTS (SELECT 1 FROM json_each("t0"."prices") AS "h", json_each(?) AS "n" WHERE "h"."value" = "n"."value")
+params: [[1.5,2]]

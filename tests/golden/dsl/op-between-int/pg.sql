@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "public"."orders" AS "t0" WHERE "t0"."quantity" BETWEEN $1 AND $2
+params: [1,5]

@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "pg_main"."public"."orders" AS "t0" WHERE ("t0"."total_amount" > ? AND "t0"."total_amount" <= ?)
+params: [0.5,1000]

@@ -1,0 +1,2 @@
+SELECT `t0`.`id` AS `t0__id` FROM `public`.`orders` AS `t0` WHERE `t0`.`shipped_on` = {p1:Date}
+params: ["2024-01-15"]

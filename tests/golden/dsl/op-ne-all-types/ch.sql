@@ -1,0 +1,2 @@
+SELECT `t0`.`id` AS `t0__id` FROM `public`.`orders` AS `t0` WHERE (`t0`.`order_status` != {p1:String} AND `t0`.`quantity` != {p2:Int32} AND `t0`.`total_amount` != {p3:Decimal(38, 10)} AND `t0`.`is_paid` != {p4:Bool} AND `t0`.`tenant_id` != {p5:UUID} AND `t0`.`shipped_on` != {p6:Date} AND `t0`.`created_at` != {p7:DateTime})
+params: ["void",0,1.25,false,"6f1c2b3a-0000-4000-8000-000000000001","2024-01-15","2024-01-15T10:00:00.000Z"]

@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "public"."orders" AS "t0" WHERE "t0"."shipped_on" NOT BETWEEN $1 AND $2
+params: ["2024-01-01","2024-01-31"]

@@ -1,0 +1,2 @@
+SELECT `t0`.`id` AS `t0__id` FROM `public`.`orders` AS `t0` WHERE `t0`.`quantity` NOT IN tuple({p1:Int32})
+params: [0]

@@ -1,0 +1,2 @@
+SELECT `t0`.`id` AS `t0__id`, `t0`.`sku` AS `t0__sku` FROM `public`.`products` AS `t0` WHERE `t0`.`id` IN tuple({p1:Int32})
+params: [7]

@@ -1,0 +1,1 @@
+error: {"code":"FRESHNESS_UNMET","message":"Freshness unmet: required seconds, available lag minutes","fromTable":"ordersArchive","details":{"code":"FRESHNESS_UNMET","requiredFreshness":"seconds","availableLag":"minutes"}}

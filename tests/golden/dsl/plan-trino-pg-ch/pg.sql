@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id", "t1"."name" AS "t1__name" FROM "default"."events" AS "t0" LEFT JOIN "public"."products" AS "t1" ON "t0"."product_id" = "t1"."id"
+params: []

@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "pg_main"."public"."orders" AS "t0" WHERE ("t0"."tenant_id" = ? OR "t0"."region_id" IN (?))
+params: ["6f1c2b3a-0000-4000-8000-0000000000aa","eu-west"]

@@ -1,0 +1,1 @@
+error: {"code":"VALIDATION_FAILED","message":"Validation failed: 1 error","fromTable":"orders","errors":[{"code":"ACCESS_DENIED","message":"Column 'quantity' in table 'orders' is not allowed","details":{"table":"orders","column":"quantity","filterIndex":0}}]}
