@@ -388,7 +388,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---- rows, values, masking -------------------------------------------------------------------- */
+/* ---- rows, values, masking ------------------------------------------------------------------- */
 
 static void test_rows_and_values(void **state)
 {
@@ -471,7 +471,7 @@ static void test_masking(void **state)
     }
 }
 
-/* ---- query shapes ------------------------------------------------------------------------------ */
+/* ---- query shapes ---------------------------------------------------------------------------- */
 
 static void test_count(void **state)
 {
@@ -604,7 +604,7 @@ static void test_distinct_limit_offset(void **state)
     }
 }
 
-/* ---- row-level filters ---------------------------------------------------------------------------- */
+/* ---- row-level filters ----------------------------------------------------------------------- */
 
 #define TENANT(t) "\"context\":{\"roles\":{\"user\":[\"tenant-user\"]},\"contextValues\":" \
                   "{\"tenantId\":\"" t "\"}}"
@@ -679,7 +679,7 @@ static void test_row_filters(void **state)
     }
 }
 
-/* ---- errors ------------------------------------------------------------------------------------ */
+/* ---- errors ---------------------------------------------------------------------------------- */
 
 static void test_query_failed(void **state)
 {
@@ -760,7 +760,7 @@ static void test_executor_missing_clickhouse(void **state)
     }
 }
 
-/* ---- clariq query on the demo ------------------------------------------------------------------ */
+/* ---- clariq query on the demo ---------------------------------------------------------------- */
 
 /* Runs the binary on the embedded demo (no configuration), request on stdin. */
 static int cli(struct fx *x, const char *args, const char *input, json_t **doc, char **err)

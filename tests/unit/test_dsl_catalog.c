@@ -611,6 +611,8 @@ static void test_malformed_columns(void **state)
                           J("{'apiName':'c','physicalName':'a.b','type':'text','nullable':'yes',"
                             "'maskingFn':'hash'}"));
     json_array_append_new(json_object_get(tbl(md, 0), "columns"), J("{'physicalName':''}"));
+    json_array_append_new(json_object_get(tbl(md, 0), "columns"),
+                          J("{'apiName':'d','physicalName':'d','type':null}"));
     expect_config(md, (const char *const[]){
         "INVALID_CONFIG|Column 't.columns[2]' must be an object, got string|"
         "{\"entity\":\"t.columns[2]\",\"expected\":\"object\",\"actual\":\"string\"}",
@@ -634,6 +636,10 @@ static void test_malformed_columns(void **state)
         "boolean, uuid, date, timestamp or an array of one (string[] ...), got absent|"
         "{\"entity\":\"t.columns[4]\",\"field\":\"type\",\"expected\":\"string|int|decimal|"
         "boolean|uuid|date|timestamp (or T[])\",\"actual\":\"absent\"}",
+        "INVALID_CONFIG|Column 't.d': type must be one of string, int, decimal, boolean, uuid, "
+        "date, timestamp or an array of one (string[] ...), got null|{\"entity\":\"t.d\","
+        "\"field\":\"type\",\"expected\":\"string|int|decimal|boolean|uuid|date|timestamp (or "
+        "T[])\",\"actual\":\"null\"}",
         NULL});
 }
 

@@ -163,6 +163,7 @@ static struct cq_dsl_catalog *build_catalog(const json_t *opts)
     json_t *meta = json_deep_copy(json_object_get(world.fixture, "metadata"));
     json_t *trino = json_object_get(opts, "trino");
     json_t *nocat = json_object_get(opts, "noTrinoCatalog");
+    json_t *roles = json_deep_copy(json_object_get(world.fixture, "roles"));
     json_t *cerr = NULL;
     struct cq_err err = {0};
     struct cq_dsl_catalog *cat;
@@ -181,12 +182,15 @@ static struct cq_dsl_catalog *build_catalog(const json_t *opts)
             }
         }
     }
-    cat = cq_dsl_catalog_new(meta, json_object_get(world.fixture, "roles"), NULL, &cerr, &err);
+    json_array_extend(json_object_get(meta, "tables"), json_object_get(opts, "addTables"));
+    json_array_extend(roles, json_object_get(opts, "addRoles"));
+    cat = cq_dsl_catalog_new(meta, roles, NULL, &cerr, &err);
     if (cat == NULL) {
         char *s = cerr ? json_dumps(cerr, JSON_COMPACT) : NULL;
         fail_msg("catalog: %s %s", err.msg, s ? s : "");
     }
     json_decref(meta);
+    json_decref(roles);
     return cat;
 }
 
@@ -224,6 +228,19 @@ static const char *const sample_arrays[] = {
     "'[\"00000000-0000-0000-0000-000000000001\"]'", "'[\"2024-01-15\"]'",
     "'[\"2024-01-15T10:00:00.000Z\"]'"};
 
+/* name with " doubled (the fixture may hold odd identifiers on purpose). */
+static void put_ident(struct cq_buf *b, const char *s, size_t len)
+{
+    cq_buf_putc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            cq_buf_putc(b, '"');
+        }
+        cq_buf_putc(b, s[i]);
+    }
+    cq_buf_putc(b, '"');
+}
+
 /* CREATE TABLE "schema"."name" (...) plus one row, for a table or a replica of it. */
 static void make_table(sqlite3 *db, const struct cq_dsl_table *t, const char *phys)
 {
@@ -234,27 +251,37 @@ static void make_table(sqlite3 *db, const struct cq_dsl_table *t, const char *ph
     assert_non_null(dot);
     snprintf(schema, sizeof(schema), "%.*s", (int)(dot - phys), phys);
     cq_buf_init(&b, 1 << 20);
-    cq_buf_printf(&b, "SELECT 1 FROM pragma_database_list WHERE name = '%s'", schema);
     {
         sqlite3_stmt *st;
         bool have;
-        assert_int_equal(sqlite3_prepare_v2(db, cq_buf_str(&b), -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_database_list WHERE name "
+                                            "= ?", -1, &st, NULL), SQLITE_OK);
+        sqlite3_bind_text(st, 1, schema, -1, SQLITE_STATIC);
         have = sqlite3_step(st) == SQLITE_ROW;
         sqlite3_finalize(st);
         if (!have) {
-            cq_buf_reset(&b);
-            cq_buf_printf(&b, "ATTACH ':memory:' AS \"%s\"", schema);
+            cq_buf_puts(&b, "ATTACH ':memory:' AS ");
+            put_ident(&b, schema, strlen(schema));
             exec_sql(db, cq_buf_str(&b));
         }
     }
     cq_buf_reset(&b);
-    cq_buf_printf(&b, "CREATE TABLE \"%s\".\"%s\" (", schema, dot + 1);
+    cq_buf_puts(&b, "CREATE TABLE ");
+    put_ident(&b, schema, strlen(schema));
+    cq_buf_putc(&b, '.');
+    put_ident(&b, dot + 1, strlen(dot + 1));
+    cq_buf_puts(&b, " (");
     for (size_t i = 0; i < t->n_columns; i++) {
         const struct cq_dsl_column *c = &t->columns[i];
-        cq_buf_printf(&b, "%s\"%s\" %s", i ? ", " : "", c->phys,
-                      c->array ? "JSON" : sqlite_types[c->type]);
+        cq_buf_puts(&b, i ? ", " : "");
+        put_ident(&b, c->phys, strlen(c->phys));
+        cq_buf_printf(&b, " %s", c->array ? "JSON" : sqlite_types[c->type]);
     }
-    cq_buf_printf(&b, "); INSERT INTO \"%s\".\"%s\" VALUES (", schema, dot + 1);
+    cq_buf_puts(&b, "); INSERT INTO ");
+    put_ident(&b, schema, strlen(schema));
+    cq_buf_putc(&b, '.');
+    put_ident(&b, dot + 1, strlen(dot + 1));
+    cq_buf_puts(&b, " VALUES (");
     for (size_t i = 0; i < t->n_columns; i++) {
         const struct cq_dsl_column *c = &t->columns[i];
         cq_buf_printf(&b, "%s%s", i ? ", " : "",

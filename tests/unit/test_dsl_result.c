@@ -18,6 +18,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "dsl/dsl.h"
+#include "dsl/exec_int.h"
 
 /* ---- the fake driver ------------------------------------------------------------------ */
 
@@ -685,6 +686,28 @@ static void test_limits_reach_the_statement(void **state)
     assert_int_equal(x->feed.timeout_ms, 2500);
 }
 
+static void test_js_number(void **state)
+{
+    static const struct {
+        double d;
+        const char *want;
+    } cases[] = {
+        {0, "0"}, {-0.0, "0"}, {1, "1"}, {-0.5, "-0.5"}, {0.1, "0.1"}, {123.5, "123.5"},
+        {1e21, "1e+21"}, {1e20, "100000000000000000000"}, {1.5e-7, "1.5e-7"},
+        {0.000001, "0.000001"}, {1e-6 / 10, "1e-7"}, {123456789012345680000.0,
+        "123456789012345680000"}, {2.5e300, "2.5e+300"}, {9007199254740993.0,
+        "9007199254740992"}, {1.0 / 3, "0.3333333333333333"},
+    };
+    char out[48];
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cq_dsl_js_number(cases[i].d, out, sizeof(out));
+        if (strcmp(out, cases[i].want) != 0) {
+            fail_msg("js_number(%.17g) = %s, want %s", cases[i].d, out, cases[i].want);
+        }
+    }
+}
+
 /* ---- errors --------------------------------------------------------------------------------- */
 
 static void test_trino_executor_missing(void **state)
@@ -901,6 +924,16 @@ static void test_timeout_by_message(void **state)
     assert_string_equal(json_string_value(json_object_get(x->e.body, "code")), "QUERY_TIMEOUT");
     json_t *d = json_object_get(x->e.body, "details");
     assert_int_equal(json_integer_value(json_object_get(d, "timeoutMs")), 0);
+    x->feed.fail_rc = CQ_EBACKEND;
+    x->feed.fail_msg = "Code: 159. Timeout exceeded: elapsed 5 seconds (MAX_EXECUTION_TIME)";
+    run_err(x);
+    assert_string_equal(json_string_value(json_object_get(x->e.body, "code")), "QUERY_TIMEOUT");
+    x->feed.fail_msg = "limit max_execution_time reached";
+    run_err(x);
+    assert_string_equal(json_string_value(json_object_get(x->e.body, "code")), "QUERY_TIMEOUT");
+    x->feed.fail_msg = "relation \"time_out\" does not exist";
+    run_err(x);
+    assert_string_equal(json_string_value(json_object_get(x->e.body, "code")), "QUERY_FAILED");
 }
 
 static void test_truncated_result_fails(void **state)
@@ -952,6 +985,7 @@ int main(void)
         T(test_bind_pg),
         T(test_bind_sqlite),
         T(test_limits_reach_the_statement),
+        T(test_js_number),
         T(test_trino_executor_missing),
         T(test_cache_provider_missing),
         T(test_cache_sql_only_is_fine),

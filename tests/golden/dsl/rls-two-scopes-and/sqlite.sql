@@ -1,1 +1,2 @@
-error: {"code":"VALIDATION_FAILED","message":"Validation failed: 1 error","fromTable":"orders","errors":[{"code":"ACCESS_DENIED","message":"Column 'quantity' in table 'orders' is not allowed","details":{"table":"orders","column":"quantity","filterIndex":0}}]}
+SELECT "t0"."id" AS "t0__id" FROM "public"."orders" AS "t0" WHERE ("t0"."tenant_id" = ? AND "t0"."region_id" IN (SELECT "value" FROM json_each(?)) AND "t0"."order_status" != ?)
+params: ["6f1c2b3a-0000-4000-8000-0000000000aa",["eu-west"],"void"]

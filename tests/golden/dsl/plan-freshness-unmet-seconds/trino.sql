@@ -1,1 +1,0 @@
-error: {"code":"FRESHNESS_UNMET","message":"Freshness unmet: required seconds, available lag minutes","fromTable":"ordersArchive","details":{"code":"FRESHNESS_UNMET","requiredFreshness":"seconds","availableLag":"minutes"}}

@@ -1,1 +1,0 @@
-error: {"code":"FRESHNESS_UNMET","message":"Freshness unmet: required realtime, available lag seconds","fromTable":"events","details":{"code":"FRESHNESS_UNMET","requiredFreshness":"realtime","availableLag":"seconds"}}

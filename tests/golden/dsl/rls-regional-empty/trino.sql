@@ -1,1 +1,0 @@
-error: {"code":"VALIDATION_FAILED","message":"Validation failed: 1 error","fromTable":"orders","errors":[{"code":"INVALID_CONTEXT","message":"Role 'regional-manager' requires context value 'regionIds' to be a non-empty array of values of type 'string'","details":{"role":"regional-manager","contextKey":"regionIds","expected":"string[]"}}]}
