@@ -1,1 +1,0 @@
-error: {"code":"VALIDATION_FAILED","message":"Validation failed: 1 error","fromTable":"orders","errors":[{"code":"INVALID_AGGREGATION","message":"Empty columns[] requires aggregations","details":{}}]}
