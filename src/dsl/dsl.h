@@ -98,6 +98,9 @@ int cq_dsl_parse_context(struct cq_arena *a, const json_t *context, struct cq_ds
                          struct cq_dsl_error *e);
 /* Converts one JSON value into the arena (NULL on ENOMEM). */
 const struct cq_dsl_val *cq_dsl_val_from_json(struct cq_arena *a, const json_t *j);
+/* Writes d as JavaScript's String(number) does ("1", "0.1", "1e+21", "-5e-7", "NaN") into
+ * out (NUL-terminated, truncated to size; 32 bytes always suffice). */
+void cq_dsl_js_number(double d, char *out, size_t size);
 /* Appends v as compact JSON (numbers as JavaScript prints them: 1.0 -> 1, 1e21 -> 1e+21). */
 void cq_dsl_val_write(struct cq_buf *b, const struct cq_dsl_val *v);
 

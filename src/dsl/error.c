@@ -2,12 +2,15 @@
  * error.c - the error classes of spec §11 as JSON objects in the spec's key order, and
  * the one table from class to HTTP status and exit code.
  *
- * Errors are built with jansson (only on error paths) and serialised with
- * JSON_PRESERVE_ORDER, so the body is byte-for-byte what JSON.stringify of the
+ * Errors are built with jansson (only on error paths) and serialised in insertion order
+ * with JavaScript's number forms, so the body is byte-for-byte what JSON.stringify of the
  * reference's toJSON() gives.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "base/json.h"
 #include "dsl/dsl.h"
 
 void cq_dsl_error_cleanup(struct cq_dsl_error *e)
@@ -61,18 +64,63 @@ int cq_dsl_error_exit_code(const struct cq_dsl_error *e)
     }
 }
 
-static int dump_to_buf(const char *p, size_t len, void *data)
+/* JSON.stringify of a jansson value: insertion order (jansson keeps it), and reals in
+ * JavaScript's shortest form (jansson would print 0.1 as 0.10000000000000001). */
+static void put_json(struct cq_buf *b, const json_t *j)
 {
-    cq_buf_append(data, p, len);
-    return cq_buf_rc(data) == CQ_OK ? 0 : -1;
+    char tmp[32];
+    const char *key;
+    json_t *member;
+    size_t i, n = 0;
+
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+        cq_buf_putc(b, '{');
+        json_object_foreach((json_t *)(uintptr_t)j, key, member) {
+            cq_buf_puts(b, n++ > 0 ? "," : "");
+            cq_json_put_str(b, key, strlen(key));
+            cq_buf_putc(b, ':');
+            put_json(b, member);
+        }
+        cq_buf_putc(b, '}');
+        break;
+    case JSON_ARRAY:
+        cq_buf_putc(b, '[');
+        for (i = 0; i < json_array_size(j); i++) {
+            cq_buf_puts(b, i > 0 ? "," : "");
+            put_json(b, json_array_get(j, i));
+        }
+        cq_buf_putc(b, ']');
+        break;
+    case JSON_STRING:
+        cq_json_put_str(b, json_string_value(j), json_string_length(j));
+        break;
+    case JSON_INTEGER:
+        cq_buf_printf(b, "%lld", (long long)json_integer_value(j));
+        break;
+    case JSON_REAL:
+        cq_dsl_js_number(json_real_value(j), tmp, sizeof(tmp));
+        cq_buf_puts(b, tmp);
+        break;
+    case JSON_TRUE:
+        cq_buf_puts(b, "true");
+        break;
+    case JSON_FALSE:
+        cq_buf_puts(b, "false");
+        break;
+    case JSON_NULL:
+        cq_buf_puts(b, "null");
+        break;
+    }
 }
 
 void cq_dsl_error_write(const struct cq_dsl_error *e, struct cq_buf *out)
 {
-    if (e->body == NULL ||
-        json_dump_callback(e->body, dump_to_buf, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0) {
+    if (e->body == NULL) {
         cq_buf_puts(out, "{\"error\":\"InternalError\",\"message\":\"out of memory\"}");
+        return;
     }
+    put_json(out, e->body);
 }
 
 static const char *plural(size_t n)

@@ -20,10 +20,6 @@
 
 /* ---- exec_bind.c ------------------------------------------------------------------------ */
 
-/* Writes d the way JavaScript's String(number) does ("1", "0.1", "1e+21", "-5e-7") into
- * out (size >= 32). */
-void cq_dsl_js_number(double d, char *out, size_t size);
-
 /*
  * Turns c's parameters into driver parameters for c->dialect, allocated in a:
  * PostgreSQL gets text with the type left to the server (the SQL casts arrays, and an

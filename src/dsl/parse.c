@@ -163,65 +163,104 @@ const struct cq_dsl_val *cq_dsl_val_from_json(struct cq_arena *a, const json_t *
 /*
  * Number text as JavaScript's Number.prototype.toString prints it: the shortest digits
  * that read back to the same double, fixed notation for exponents -7 < e < 21, else
- * d.ddde+XX. Params and masked numbers must look exactly like the reference's.
+ * d.ddde+XX. Params, masked numbers and messages must look exactly like the reference's.
+ * Writes into a caller buffer (no allocation: result rows call it per value).
  */
-static void write_js_number(struct cq_buf *b, double d)
-{
-    char tmp[40], digits[24];
-    int exp10 = 0, n_digits = 0, n;
 
+struct small {
+    char *p;
+    size_t size, len;
+};
+
+static void sput(struct small *s, char c)
+{
+    if (s->len + 1 < s->size) {
+        s->p[s->len++] = c;
+        s->p[s->len] = '\0';
+    }
+}
+
+static void sputs(struct small *s, const char *z)
+{
+    while (*z != '\0') {
+        sput(s, *z++);
+    }
+}
+
+void cq_dsl_js_number(double d, char *out, size_t size)
+{
+    char e[48], digits[24];
+    struct small s = {out, size, 0};
+    size_t k = 0;
+    int p, exp, n;
+
+    if (size == 0) {
+        return;
+    }
+    out[0] = '\0';
+    if (isnan(d)) {
+        sputs(&s, "NaN");
+        return;
+    }
+    if (isinf(d)) {
+        sputs(&s, d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
     if (d == 0) {
-        cq_buf_putc(b, '0'); /* also -0, as JavaScript prints it */
+        sputs(&s, "0"); /* -0 too */
         return;
     }
-    if (!isfinite(d)) {
-        cq_buf_puts(b, "null");
-        return;
-    }
-    if (d < 0) {
-        cq_buf_putc(b, '-');
-        d = -d;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
-        if (strtod(tmp, NULL) == d) {
+    /* The shortest digits that read back as d (ECMAScript Number::toString). */
+    for (p = 1; p < 17; p++) {
+        snprintf(e, sizeof(e), "%.*e", p - 1, d);
+        if (strtod(e, NULL) == d) {
             break;
         }
     }
-    /* tmp = "D.DDDDe+XX": collect the digits without trailing zeros, and the exponent */
-    for (const char *p = tmp; *p != '\0' && *p != 'e'; p++) {
-        if (*p >= '0' && *p <= '9' && n_digits < (int)sizeof(digits) - 1) {
-            digits[n_digits++] = *p;
+    snprintf(e, sizeof(e), "%.*e", p - 1, d);
+    const char *c = e;
+    if (*c == '-') {
+        sput(&s, '-');
+        c++;
+    }
+    for (; *c != '\0' && *c != 'e' && k < sizeof(digits) - 1; c++) {
+        if (*c >= '0' && *c <= '9') {
+            digits[k++] = *c;
         }
     }
-    while (n_digits > 1 && digits[n_digits - 1] == '0') {
-        n_digits--;
+    while (k > 1 && digits[k - 1] == '0') {
+        k--;
     }
-    digits[n_digits] = '\0';
-    exp10 = (int)strtol(strchr(tmp, 'e') + 1, NULL, 10);
-    n = exp10 + 1; /* position of the decimal point relative to the digits */
-    if (n_digits <= n && n <= 21) {
-        cq_buf_append(b, digits, (size_t)n_digits);
-        for (int i = n_digits; i < n; i++) {
-            cq_buf_putc(b, '0');
+    digits[k] = '\0';
+    exp = *c == 'e' ? (int)strtol(c + 1, NULL, 10) : 0;
+    n = exp + 1; /* the decimal point sits after n digits */
+    if ((int)k <= n && n <= 21) {
+        sputs(&s, digits);
+        for (int i = (int)k; i < n; i++) {
+            sput(&s, '0');
         }
     } else if (0 < n && n <= 21) {
-        cq_buf_append(b, digits, (size_t)n);
-        cq_buf_putc(b, '.');
-        cq_buf_append(b, digits + n, (size_t)(n_digits - n));
+        for (int i = 0; i < (int)k; i++) {
+            if (i == n) {
+                sput(&s, '.');
+            }
+            sput(&s, digits[i]);
+        }
     } else if (-6 < n && n <= 0) {
-        cq_buf_puts(b, "0.");
+        sputs(&s, "0.");
         for (int i = 0; i < -n; i++) {
-            cq_buf_putc(b, '0');
+            sput(&s, '0');
         }
-        cq_buf_append(b, digits, (size_t)n_digits);
+        sputs(&s, digits);
     } else {
-        cq_buf_putc(b, digits[0]);
-        if (n_digits > 1) {
-            cq_buf_putc(b, '.');
-            cq_buf_append(b, digits + 1, (size_t)(n_digits - 1));
+        char ex[16];
+        sput(&s, digits[0]);
+        if (k > 1) {
+            sput(&s, '.');
+            sputs(&s, digits + 1);
         }
-        cq_buf_printf(b, "e%c%d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+        snprintf(ex, sizeof(ex), "e%c%d", n - 1 >= 0 ? '+' : '-', abs(n - 1));
+        sputs(&s, ex);
     }
 }
 
@@ -246,7 +285,8 @@ void cq_dsl_val_write(struct cq_buf *b, const struct cq_dsl_val *v)
         break;
     }
     case CQ_DSL_V_REAL:
-        write_js_number(b, v->d);
+        cq_dsl_js_number(isfinite(v->d) ? v->d : 0, tmp, sizeof(tmp));
+        cq_buf_puts(b, tmp);
         break;
     case CQ_DSL_V_STRING:
         cq_json_put_str(b, v->s, v->len);
