@@ -18,6 +18,10 @@ demo: build
 	@$(CLARIQ) demo --format json
 	@echo
 	@$(CLARIQ) run --format json "SELECT country, COUNT(*) AS customers FROM customers GROUP BY country ORDER BY customers DESC LIMIT 3"
+	@echo
+	@echo '-- governed query as role analyst (names and e-mails masked):'
+	@echo '{"from":"customers","columns":["id","name","email","country"],"limit":3}' \
+	  | $(CLARIQ) query - --role analyst
 
 check:
 	@bash scripts/check.sh
