@@ -91,9 +91,9 @@ static void put_key(struct cq_buf *b, const char *key, bool first)
 }
 
 /* The "rls" entry: every row filter of every table the query touches (spec §0.13). */
-static void rls_entry(struct dlog *l, struct cq_dsl_access *acc, const struct cq_dsl_plan *p,
-                      int64_t us)
+static void rls_entry(struct dlog *l, struct cq_dsl_access *acc, const struct cq_dsl_plan *p)
 {
+    int64_t start = cq_now_us();
     struct cq_buf b;
     size_t n = 0;
     const char *details;
@@ -142,7 +142,7 @@ static void rls_entry(struct dlog *l, struct cq_dsl_access *acc, const struct cq
     }
     details = buf_to_arena(l, &b);
     snprintf(msg, sizeof(msg), "Injected %zu row filter%s", n, n == 1 ? "" : "s");
-    entry(l, "rls", msg, us, details);
+    entry(l, "rls", msg, cq_now_us() - start, details);
 }
 
 static void sql_entry(struct dlog *l, const struct cq_dsl_compiled *out, int64_t us)
@@ -188,7 +188,7 @@ int cq_dsl_compile(const struct cq_dsl_catalog *cat, const struct cq_dsl_query *
     struct cq_dsl_plan plan;
     struct cq_dsl_gen g;
     struct dlog log = {out, a, opts != NULL ? opts->now_ms : 0, CQ_OK};
-    int64_t t0 = cq_now_us(), t_val, t_acc = 0, t_rls = 0, t_plan, t_res, t_gen;
+    int64_t t0 = cq_now_us(), t_val = 0, t_acc = 0, t_plan, t_res = 0, t_gen;
     enum cq_dialect dialect;
     int rc;
 
@@ -201,7 +201,9 @@ int cq_dsl_compile(const struct cq_dsl_catalog *cat, const struct cq_dsl_query *
     if (rc != CQ_OK) {
         return rc;
     }
-    t_val = cq_now_us();
+    if (q->debug) {
+        t_val = cq_now_us(); /* the clock is read only as often as the output needs */
+    }
     rc = cq_dsl_plan(cat, q, &acc, a, &plan, e);
     if (rc != CQ_OK) {
         return rc;
@@ -210,7 +212,9 @@ int cq_dsl_compile(const struct cq_dsl_catalog *cat, const struct cq_dsl_query *
     set_target(out, &plan);
     dialect = opts != NULL && opts->force_dialect ? opts->dialect : plan.dialect;
     rc = cq_dsl_gen_resolve(&g, cat, q, &acc, &plan, dialect, a, out, e);
-    t_res = cq_now_us();
+    if (q->debug) {
+        t_res = cq_now_us();
+    }
     if (rc == CQ_OK) {
         rc = cq_dsl_gen_emit(&g);
     }
@@ -232,7 +236,7 @@ int cq_dsl_compile(const struct cq_dsl_catalog *cat, const struct cq_dsl_query *
     }
     entry(&log, "validation", "Validated", t_val - t0, NULL);
     entry(&log, "access-control", "Access resolved", t_acc, NULL);
-    rls_entry(&log, &acc, &plan, t_rls);
+    rls_entry(&log, &acc, &plan);
     {
         char msg[48];
         snprintf(msg, sizeof(msg), "Strategy: %s", strategy_names[plan.strategy]);

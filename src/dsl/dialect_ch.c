@@ -153,35 +153,12 @@ static void wrap(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *
     cq_dsl_sb_puts(&g->sb, rest);
 }
 
-static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+/* The LIKE family (like, ilike, contains, startsWith, endsWith and their variants). */
+static int patterns(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
 {
     const struct cq_dsl_val *v = c->value;
-    enum cq_dsl_type t = c->col->type;
 
     switch (c->op) {
-    case CQ_DSL_OP_EQ:
-    case CQ_DSL_OP_NE:
-    case CQ_DSL_OP_GT:
-    case CQ_DSL_OP_LT:
-    case CQ_DSL_OP_GE:
-    case CQ_DSL_OP_LE:
-        col(g, c);
-        cq_dsl_sb_putc(&g->sb, ' ');
-        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
-        cq_dsl_sb_putc(&g->sb, ' ');
-        param(g, v, t);
-        return CQ_OK;
-    case CQ_DSL_OP_IN:
-    case CQ_DSL_OP_NOT_IN:
-        col(g, c);
-        if (c->op == CQ_DSL_OP_IN) {
-            CQ_DSL_LIT(&g->sb, " IN tuple(");
-        } else {
-            CQ_DSL_LIT(&g->sb, " NOT IN tuple(");
-        }
-        elements(g, v, t);
-        cq_dsl_sb_putc(&g->sb, ')');
-        return CQ_OK;
     case CQ_DSL_OP_LIKE:
         like(g, c, " LIKE ", v);
         return CQ_OK;
@@ -218,6 +195,41 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     case CQ_DSL_OP_IENDS_WITH:
         fn2(g, c, "ilike(", cq_dsl_gen_like_val(g, v, true, false));
         return CQ_OK;
+    default:
+        break;
+    }
+    return CQ_EUNSUPPORTED;
+}
+
+static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+{
+    const struct cq_dsl_val *v = c->value;
+    enum cq_dsl_type t = c->col->type;
+
+    switch (c->op) {
+    case CQ_DSL_OP_EQ:
+    case CQ_DSL_OP_NE:
+    case CQ_DSL_OP_GT:
+    case CQ_DSL_OP_LT:
+    case CQ_DSL_OP_GE:
+    case CQ_DSL_OP_LE:
+        col(g, c);
+        cq_dsl_sb_putc(&g->sb, ' ');
+        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
+        cq_dsl_sb_putc(&g->sb, ' ');
+        param(g, v, t);
+        return CQ_OK;
+    case CQ_DSL_OP_IN:
+    case CQ_DSL_OP_NOT_IN:
+        col(g, c);
+        if (c->op == CQ_DSL_OP_IN) {
+            CQ_DSL_LIT(&g->sb, " IN tuple(");
+        } else {
+            CQ_DSL_LIT(&g->sb, " NOT IN tuple(");
+        }
+        elements(g, v, t);
+        cq_dsl_sb_putc(&g->sb, ')');
+        return CQ_OK;
     case CQ_DSL_OP_BETWEEN:
     case CQ_DSL_OP_NOT_BETWEEN:
         between(g, c, c->op == CQ_DSL_OP_NOT_BETWEEN);
@@ -253,7 +265,7 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     default:
         break;
     }
-    return CQ_EUNSUPPORTED;
+    return patterns(g, c);
 }
 
 /* HAVING values are untyped: the placeholder type follows the JSON value (spec §9). */

@@ -113,30 +113,12 @@ static void func_cmp(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const ch
     cq_dsl_sb_puts(&g->sb, rest);
 }
 
-static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+/* The LIKE family (like, ilike, contains, startsWith, endsWith and their variants). */
+static int patterns(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
 {
     const struct cq_dsl_val *v = c->value;
-    enum cq_dsl_type t = c->col->type;
 
     switch (c->op) {
-    case CQ_DSL_OP_EQ:
-    case CQ_DSL_OP_NE:
-    case CQ_DSL_OP_GT:
-    case CQ_DSL_OP_LT:
-    case CQ_DSL_OP_GE:
-    case CQ_DSL_OP_LE:
-        cq_dsl_gen_col(g, c->tab, c->col);
-        cq_dsl_sb_putc(&g->sb, ' ');
-        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
-        cq_dsl_sb_putc(&g->sb, ' ');
-        cq_dsl_gen_param(g, v, t, false, NULL);
-        return CQ_OK;
-    case CQ_DSL_OP_IN:
-        array_param(g, c, " = ANY(", ")");
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_IN:
-        array_param(g, c, " <> ALL(", ")");
-        return CQ_OK;
     case CQ_DSL_OP_LIKE:
         binary(g, c, " LIKE ", v, CQ_DSL_T_STRING);
         return CQ_OK;
@@ -172,6 +154,36 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
         return CQ_OK;
     case CQ_DSL_OP_IENDS_WITH:
         pattern(g, c, " ILIKE ", true, false);
+        return CQ_OK;
+    default:
+        break;
+    }
+    return CQ_EUNSUPPORTED;
+}
+
+static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+{
+    const struct cq_dsl_val *v = c->value;
+    enum cq_dsl_type t = c->col->type;
+
+    switch (c->op) {
+    case CQ_DSL_OP_EQ:
+    case CQ_DSL_OP_NE:
+    case CQ_DSL_OP_GT:
+    case CQ_DSL_OP_LT:
+    case CQ_DSL_OP_GE:
+    case CQ_DSL_OP_LE:
+        cq_dsl_gen_col(g, c->tab, c->col);
+        cq_dsl_sb_putc(&g->sb, ' ');
+        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
+        cq_dsl_sb_putc(&g->sb, ' ');
+        cq_dsl_gen_param(g, v, t, false, NULL);
+        return CQ_OK;
+    case CQ_DSL_OP_IN:
+        array_param(g, c, " = ANY(", ")");
+        return CQ_OK;
+    case CQ_DSL_OP_NOT_IN:
+        array_param(g, c, " <> ALL(", ")");
         return CQ_OK;
     case CQ_DSL_OP_BETWEEN:
     case CQ_DSL_OP_NOT_BETWEEN:
@@ -212,7 +224,30 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     default:
         break;
     }
-    return CQ_EUNSUPPORTED;
+    return patterns(g, c);
+}
+
+/* PostgreSQL has no min/max for boolean or uuid: bool_and/bool_or are the same aggregates for
+ * booleans, and uuids order exactly like their lower-case text. */
+static bool agg(struct cq_dsl_gen *g, enum cq_dsl_aggfn fn, const struct cq_dsl_gtab *tab,
+                const struct cq_dsl_column *c)
+{
+    if ((fn != CQ_DSL_AGG_MIN && fn != CQ_DSL_AGG_MAX) || c->array) {
+        return false;
+    }
+    if (c->type == CQ_DSL_T_BOOLEAN) {
+        cq_dsl_sb_puts(&g->sb, fn == CQ_DSL_AGG_MIN ? "BOOL_AND(" : "BOOL_OR(");
+        cq_dsl_gen_col(g, tab, c);
+        cq_dsl_sb_putc(&g->sb, ')');
+        return true;
+    }
+    if (c->type == CQ_DSL_T_UUID) {
+        cq_dsl_sb_puts(&g->sb, fn == CQ_DSL_AGG_MIN ? "MIN(" : "MAX(");
+        cq_dsl_gen_col(g, tab, c);
+        CQ_DSL_LIT(&g->sb, "::text)::uuid");
+        return true;
+    }
+    return false;
 }
 
 const struct cq_dsl_dialect cq_dsl_dialect_pg = {
@@ -223,5 +258,6 @@ const struct cq_dsl_dialect cq_dsl_dialect_pg = {
     .quote_lit = cq_dsl_quote_sq,
     .placeholder = placeholder,
     .cond = cond,
+    .agg = agg,
     .having = cq_dsl_gen_having_std,
 };

@@ -223,6 +223,46 @@ static void array_op(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     }
 }
 
+/* The LIKE family (like, ilike, contains, startsWith, endsWith and their variants). */
+static int patterns(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+{
+    const struct cq_dsl_val *v = c->value;
+
+    switch (c->op) {
+    case CQ_DSL_OP_LIKE:
+    case CQ_DSL_OP_NOT_LIKE:
+        glob(g, c, c->op == CQ_DSL_OP_NOT_LIKE, glob_val(g, v, true, false, false));
+        return CQ_OK;
+    case CQ_DSL_OP_CONTAINS:
+    case CQ_DSL_OP_NOT_CONTAINS:
+        glob(g, c, c->op == CQ_DSL_OP_NOT_CONTAINS, glob_val(g, v, false, true, true));
+        return CQ_OK;
+    case CQ_DSL_OP_STARTS_WITH:
+        glob(g, c, false, glob_val(g, v, false, false, true));
+        return CQ_OK;
+    case CQ_DSL_OP_ENDS_WITH:
+        glob(g, c, false, glob_val(g, v, false, true, false));
+        return CQ_OK;
+    case CQ_DSL_OP_ILIKE:
+    case CQ_DSL_OP_NOT_ILIKE:
+        ilike(g, c, c->op == CQ_DSL_OP_NOT_ILIKE, v);
+        return CQ_OK;
+    case CQ_DSL_OP_ICONTAINS:
+    case CQ_DSL_OP_NOT_ICONTAINS:
+        ilike(g, c, c->op == CQ_DSL_OP_NOT_ICONTAINS, cq_dsl_gen_like_val(g, v, true, true));
+        return CQ_OK;
+    case CQ_DSL_OP_ISTARTS_WITH:
+        ilike(g, c, false, cq_dsl_gen_like_val(g, v, false, true));
+        return CQ_OK;
+    case CQ_DSL_OP_IENDS_WITH:
+        ilike(g, c, false, cq_dsl_gen_like_val(g, v, true, false));
+        return CQ_OK;
+    default:
+        break;
+    }
+    return CQ_EUNSUPPORTED;
+}
+
 static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
 {
     const struct cq_dsl_val *v = c->value;
@@ -253,34 +293,6 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
         CQ_DSL_LIT(&g->sb, " FROM json_each(");
         cq_dsl_gen_param(g, v, t, true, NULL);
         CQ_DSL_LIT(&g->sb, "))");
-        return CQ_OK;
-    case CQ_DSL_OP_LIKE:
-    case CQ_DSL_OP_NOT_LIKE:
-        glob(g, c, c->op == CQ_DSL_OP_NOT_LIKE, glob_val(g, v, true, false, false));
-        return CQ_OK;
-    case CQ_DSL_OP_CONTAINS:
-    case CQ_DSL_OP_NOT_CONTAINS:
-        glob(g, c, c->op == CQ_DSL_OP_NOT_CONTAINS, glob_val(g, v, false, true, true));
-        return CQ_OK;
-    case CQ_DSL_OP_STARTS_WITH:
-        glob(g, c, false, glob_val(g, v, false, false, true));
-        return CQ_OK;
-    case CQ_DSL_OP_ENDS_WITH:
-        glob(g, c, false, glob_val(g, v, false, true, false));
-        return CQ_OK;
-    case CQ_DSL_OP_ILIKE:
-    case CQ_DSL_OP_NOT_ILIKE:
-        ilike(g, c, c->op == CQ_DSL_OP_NOT_ILIKE, v);
-        return CQ_OK;
-    case CQ_DSL_OP_ICONTAINS:
-    case CQ_DSL_OP_NOT_ICONTAINS:
-        ilike(g, c, c->op == CQ_DSL_OP_NOT_ICONTAINS, cq_dsl_gen_like_val(g, v, true, true));
-        return CQ_OK;
-    case CQ_DSL_OP_ISTARTS_WITH:
-        ilike(g, c, false, cq_dsl_gen_like_val(g, v, false, true));
-        return CQ_OK;
-    case CQ_DSL_OP_IENDS_WITH:
-        ilike(g, c, false, cq_dsl_gen_like_val(g, v, true, false));
         return CQ_OK;
     case CQ_DSL_OP_BETWEEN:
     case CQ_DSL_OP_NOT_BETWEEN:
@@ -320,7 +332,7 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     default:
         break;
     }
-    return CQ_EUNSUPPORTED;
+    return patterns(g, c);
 }
 
 const struct cq_dsl_dialect cq_dsl_dialect_sqlite = {

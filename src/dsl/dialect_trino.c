@@ -106,35 +106,12 @@ static void wrap(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *
     cq_dsl_sb_puts(&g->sb, rest);
 }
 
-static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+/* The LIKE family (like, ilike, contains, startsWith, endsWith and their variants). */
+static int patterns(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
 {
     const struct cq_dsl_val *v = c->value;
-    enum cq_dsl_type t = c->col->type;
 
     switch (c->op) {
-    case CQ_DSL_OP_EQ:
-    case CQ_DSL_OP_NE:
-    case CQ_DSL_OP_GT:
-    case CQ_DSL_OP_LT:
-    case CQ_DSL_OP_GE:
-    case CQ_DSL_OP_LE:
-        col(g, c);
-        cq_dsl_sb_putc(&g->sb, ' ');
-        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
-        cq_dsl_sb_putc(&g->sb, ' ');
-        param(g, v, t);
-        return CQ_OK;
-    case CQ_DSL_OP_IN:
-    case CQ_DSL_OP_NOT_IN:
-        col(g, c);
-        if (c->op == CQ_DSL_OP_IN) {
-            CQ_DSL_LIT(&g->sb, " IN (");
-        } else {
-            CQ_DSL_LIT(&g->sb, " NOT IN (");
-        }
-        elements(g, v, t);
-        cq_dsl_sb_putc(&g->sb, ')');
-        return CQ_OK;
     case CQ_DSL_OP_LIKE:
     case CQ_DSL_OP_NOT_LIKE:
         like(g, c, c->op == CQ_DSL_OP_NOT_LIKE, v, false);
@@ -163,6 +140,41 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
         return CQ_OK;
     case CQ_DSL_OP_IENDS_WITH:
         ilike(g, c, false, cq_dsl_gen_like_val(g, v, true, false), true);
+        return CQ_OK;
+    default:
+        break;
+    }
+    return CQ_EUNSUPPORTED;
+}
+
+static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+{
+    const struct cq_dsl_val *v = c->value;
+    enum cq_dsl_type t = c->col->type;
+
+    switch (c->op) {
+    case CQ_DSL_OP_EQ:
+    case CQ_DSL_OP_NE:
+    case CQ_DSL_OP_GT:
+    case CQ_DSL_OP_LT:
+    case CQ_DSL_OP_GE:
+    case CQ_DSL_OP_LE:
+        col(g, c);
+        cq_dsl_sb_putc(&g->sb, ' ');
+        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
+        cq_dsl_sb_putc(&g->sb, ' ');
+        param(g, v, t);
+        return CQ_OK;
+    case CQ_DSL_OP_IN:
+    case CQ_DSL_OP_NOT_IN:
+        col(g, c);
+        if (c->op == CQ_DSL_OP_IN) {
+            CQ_DSL_LIT(&g->sb, " IN (");
+        } else {
+            CQ_DSL_LIT(&g->sb, " NOT IN (");
+        }
+        elements(g, v, t);
+        cq_dsl_sb_putc(&g->sb, ')');
         return CQ_OK;
     case CQ_DSL_OP_BETWEEN:
     case CQ_DSL_OP_NOT_BETWEEN:
@@ -212,7 +224,7 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     default:
         break;
     }
-    return CQ_EUNSUPPORTED;
+    return patterns(g, c);
 }
 
 const struct cq_dsl_dialect cq_dsl_dialect_trino = {

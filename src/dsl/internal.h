@@ -233,6 +233,10 @@ struct cq_dsl_dialect {
     void (*placeholder)(struct cq_dsl_gen *g, size_t n, const char *ch_type);
     /* Prints a value condition; CQ_EUNSUPPORTED when the dialect cannot express c->op. */
     int (*cond)(struct cq_dsl_gen *g, const struct cq_dsl_cond *c);
+    /* Prints FN(col) when the dialect needs another spelling for the column's type (true),
+     * or leaves it to the standard FN(col) (false). NULL = always standard. */
+    bool (*agg)(struct cq_dsl_gen *g, enum cq_dsl_aggfn fn, const struct cq_dsl_gtab *tab,
+                const struct cq_dsl_column *c);
     /* Prints a HAVING condition on aggregation agg; CQ_EUNSUPPORTED as above. */
     int (*having)(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg, enum cq_dsl_op op,
                   const struct cq_dsl_val *v);

@@ -216,20 +216,27 @@ void cq_dsl_gen_agg_expr(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg)
     const struct cq_dsl_gtab *tab;
     const struct cq_dsl_column *c;
 
-    cq_dsl_sb_puts(&g->sb, agg->fn > 0 && agg->fn <= CQ_DSL_AGG_MAX ? agg_names[agg->fn] : "");
-    cq_dsl_sb_putc(&g->sb, '(');
-    if (strcmp(agg->column, "*") == 0) {
-        cq_dsl_sb_putc(&g->sb, '*');
-    } else {
-        tab = agg->table != NULL ? cq_dsl_gen_tab(g, agg->table) : &g->tabs[0];
-        c = tab != NULL ? cq_dsl_column_by_api(tab->t, agg->column) : NULL;
-        if (c == NULL) {
-            cq_dsl_gen_fail(g, "INVALID_AGGREGATION", "Aggregation column does not resolve",
-                            NULL);
-            return;
-        }
-        cq_dsl_gen_col(g, tab, c);
+    if (agg->fn <= CQ_DSL_AGG_UNKNOWN || agg->fn > CQ_DSL_AGG_MAX) {
+        cq_dsl_gen_fail(g, "INVALID_AGGREGATION", "Aggregation does not resolve", NULL);
+        return;
     }
+    if (strcmp(agg->column, "*") == 0) {
+        cq_dsl_sb_puts(&g->sb, agg_names[agg->fn]);
+        CQ_DSL_LIT(&g->sb, "(*)");
+        return;
+    }
+    tab = agg->table != NULL ? cq_dsl_gen_tab(g, agg->table) : &g->tabs[0];
+    c = tab != NULL ? cq_dsl_column_by_api(tab->t, agg->column) : NULL;
+    if (c == NULL) {
+        cq_dsl_gen_fail(g, "INVALID_AGGREGATION", "Aggregation does not resolve", NULL);
+        return;
+    }
+    if (g->d->agg != NULL && g->d->agg(g, agg->fn, tab, c)) {
+        return;
+    }
+    cq_dsl_sb_puts(&g->sb, agg_names[agg->fn]);
+    cq_dsl_sb_putc(&g->sb, '(');
+    cq_dsl_gen_col(g, tab, c);
     cq_dsl_sb_putc(&g->sb, ')');
 }
 
@@ -401,7 +408,7 @@ static void register_joins(struct cq_dsl_gen *g)
     }
 }
 
-/* ---- selected columns (spec §8.2, §10.1) ---------------------------------------------------- */
+/* ---- selected columns (spec §8.2, §10.1) -------------------------------------------------- */
 
 #define pick cq_dsl_cref
 

@@ -332,7 +332,7 @@ static void column_filter(struct cq_dsl_gen *g, const struct cq_dsl_filter *f,
     column_side(g, rt, r, as_time);
 }
 
-/* ---- EXISTS and counted subqueries (spec §8.4, §9) ------------------------------------------- */
+/* ---- EXISTS and counted subqueries (spec §8.4, §9) ---------------------------------------- */
 
 struct sub {
     const struct cq_dsl_filter *f;

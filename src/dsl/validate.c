@@ -457,6 +457,77 @@ static void rule_ungrouped(struct cq_dsl_vstate *v)
     }
 }
 
+/* Is column c of table t a groupBy entry? */
+static bool grouped_by(const struct cq_dsl_query *q, const struct cq_dsl_table *t,
+                       const struct cq_dsl_column *c, const char *from)
+{
+    for (size_t i = 0; i < q->n_group_by; i++) {
+        const struct cq_dsl_colref *g = &q->group_by[i];
+        if (strcmp(g->table != NULL ? g->table : from, t->api) == 0 &&
+            strcmp(g->column, c->api) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Is column c of the from table or a joined table in the select list (spec §8.2)? */
+static bool selected(const struct cq_dsl_query *q, const struct cq_dsl_table *t,
+                     const struct cq_dsl_column *c, bool is_from)
+{
+    const char *const *cols = NULL;
+    size_t n = 0;
+    bool listed = true;
+
+    if (is_from) {
+        listed = q->has_columns;
+        cols = q->columns;
+        n = q->n_columns;
+    } else {
+        for (size_t i = 0; i < q->n_joins; i++) {
+            if (strcmp(q->joins[i].table, t->api) == 0) {
+                listed = q->joins[i].has_columns;
+                cols = q->joins[i].columns;
+                n = q->joins[i].n_columns;
+                break;
+            }
+        }
+    }
+    if (!listed) {
+        return true; /* every allowed column is selected, and c is allowed */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(cols[i], c->api) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * clariq addition: an ORDER BY the databases would refuse. A grouped query can only sort by
+ * a groupBy column or an aggregation alias, and SELECT DISTINCT only by a selected column
+ * (PostgreSQL and Trino reject the SQL otherwise: a QUERY_FAILED 500 instead of a 400).
+ */
+static void order_by_sortable(struct cq_dsl_vstate *v, const struct cq_dsl_vtab *vt,
+                              const struct cq_dsl_column *c)
+{
+    const struct cq_dsl_query *q = v->q;
+
+    if (q->n_group_by > 0 || q->n_aggs > 0) {
+        if (!grouped_by(q, vt->t, c, q->from)) {
+            cq_dsl_verr(v, "INVALID_ORDER_BY",
+                        cq_dsl_vdet("ss", "table", vt->t->api, "column", c->api),
+                        "OrderBy column '%s' must be in groupBy or be an aggregation alias",
+                        c->api);
+        }
+    } else if (q->distinct && !selected(q, vt->t, c, vt == &v->tabs[0])) {
+        cq_dsl_verr(v, "INVALID_ORDER_BY",
+                    cq_dsl_vdet("ss", "table", vt->t->api, "column", c->api),
+                    "OrderBy column '%s' must be selected when distinct is true", c->api);
+    }
+}
+
 /* Rule 12. */
 static void rule_order_by(struct cq_dsl_vstate *v)
 {
@@ -496,6 +567,8 @@ static void rule_order_by(struct cq_dsl_vstate *v)
             cq_dsl_verr(v, "INVALID_ORDER_BY",
                         cq_dsl_vdet("ss", "table", vt->t->api, "column", ob->column),
                         "Array column '%s' cannot be used in ORDER BY", ob->column);
+        } else if (q->mode != CQ_DSL_MODE_COUNT && cq_dsl_col_allowed(vt->ta, c)) {
+            order_by_sortable(v, vt, c);
         }
     }
 }

@@ -33,6 +33,7 @@
 #include "base/json.h"
 #include "drv/sqlite.h"
 #include "dsl/dsl.h"
+#include "dsl/internal.h"
 
 #define MAX_CATALOGS 8
 
@@ -291,6 +292,14 @@ static void make_table(sqlite3 *db, const struct cq_dsl_table *t, const char *ph
     assert_int_equal(cq_buf_rc(&b), CQ_OK);
     exec_sql(db, cq_buf_str(&b));
     cq_buf_cleanup(&b);
+}
+
+static size_t catalog_for_empty(void)
+{
+    json_t *o = json_object();
+    size_t ci = catalog_for(o);
+    json_decref(o);
+    return ci;
 }
 
 static sqlite3 *fixture_db(size_t ci)
@@ -562,6 +571,228 @@ static void golden_case(void **state)
     }
 }
 
+
+/* ---- the compile pipeline beyond the golden text --------------------------------------------- */
+
+/* Compiles a request body (JSON text) against the fixture catalog. */
+static int compile_text(struct cq_arena *a, const char *text, const struct cq_dsl_opts *opts,
+                        struct cq_dsl_compiled *c, struct cq_dsl_error *e)
+{
+    json_error_t je;
+    json_t *body = json_loads(text, 0, &je);
+    struct cq_dsl_query *q = NULL;
+    struct cq_dsl_context ctx;
+    int rc;
+
+    if (body == NULL) {
+        fail_msg("bad test JSON: %s", je.text);
+    }
+    rc = cq_dsl_parse_request(a, body, true, &q, &ctx, e);
+    json_decref(body);
+    if (rc == CQ_OK) {
+        rc = cq_dsl_compile(world.cats[catalog_for_empty()].cat, q, &ctx, opts, a, c, e);
+    }
+    return rc;
+}
+
+static const char *const debug_body =
+    "{\"definition\":{\"from\":\"orders\",\"columns\":[\"id\"],\"debug\":true,"
+    "\"filters\":[{\"column\":\"status\",\"operator\":\"=\",\"value\":\"paid\"}]},"
+    "\"context\":{\"roles\":{\"user\":[\"tenant-user\"]},"
+    "\"contextValues\":{\"tenantId\":\"6f1c2b3a-0000-4000-8000-0000000000aa\"}}}";
+
+/* Phases in the order of spec §10.5 (plus "rls"), messages with their duration suffix. */
+static void debug_log_phases(void **state)
+{
+    static const char *const phases[] = {"validation", "access-control", "rls", "planning",
+                                         "name-resolution", "sql-generation"};
+    static const char *const texts[] = {"Validated (", "Access resolved (",
+                                        "Injected 1 row filter (", "Strategy: direct (",
+                                        "Names resolved (", "Generated (postgres) ("};
+    struct cq_dsl_opts opts = {false, CQ_DIALECT_NONE, 1700000000123};
+    struct cq_arena a;
+    struct cq_dsl_compiled c;
+    struct cq_dsl_error e = {0};
+    json_t *details;
+
+    (void)state;
+    cq_arena_init(&a, 8192, 0);
+    assert_int_equal(compile_text(&a, debug_body, &opts, &c, &e), CQ_OK);
+    assert_int_equal(c.n_debug, 6);
+    for (size_t i = 0; i < c.n_debug; i++) {
+        const char *m = c.debug[i].message;
+        size_t n = strlen(m);
+        assert_string_equal(c.debug[i].phase, phases[i]);
+        assert_int_equal(c.debug[i].ts_ms, 1700000000123);
+        assert_true(strncmp(m, texts[i], strlen(texts[i])) == 0);
+        assert_true(n > 4 && strcmp(m + n - 3, "ms)") == 0);
+        assert_non_null(strchr(m + strlen(texts[i]), '.')); /* one decimal */
+    }
+    /* sql-generation carries the SQL; rls lists the injected filter with its value */
+    details = json_loads(c.debug[5].details_json, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(details, "sql")), c.sql);
+    json_decref(details);
+    details = json_loads(c.debug[2].details_json, 0, NULL);
+    assert_int_equal(json_array_size(details), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(details, 0), "role")),
+                        "tenant-user");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(details, 0),
+                                                          "contextKey")), "tenantId");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(details, 0), "value")),
+                        "6f1c2b3a-0000-4000-8000-0000000000aa");
+    json_decref(details);
+    assert_true(c.planning_ms >= 0 && c.generation_ms >= 0);
+    cq_arena_free(&a);
+}
+
+/* Without debug (or without row filters) nothing extra is recorded. */
+static void debug_log_only_when_asked(void **state)
+{
+    struct cq_arena a;
+    struct cq_dsl_compiled c;
+    struct cq_dsl_error e = {0};
+
+    (void)state;
+    cq_arena_init(&a, 8192, 0);
+    assert_int_equal(compile_text(&a, "{\"from\":\"orders\",\"columns\":[\"id\"]}", NULL, &c, &e),
+                     CQ_OK);
+    assert_int_equal(c.n_debug, 0);
+    assert_null(c.debug);
+    assert_int_equal(compile_text(&a, "{\"from\":\"orders\",\"columns\":[\"id\"],\"debug\":true}",
+                                  NULL, &c, &e), CQ_OK);
+    assert_int_equal(c.n_debug, 5); /* no rls entry: nothing was injected */
+    assert_string_equal(c.debug[2].phase, "planning");
+    /* a failing compile has no log */
+    assert_int_equal(compile_text(&a, "{\"from\":\"nope\",\"debug\":true}", NULL, &c, &e),
+                     CQ_EINVAL);
+    assert_int_equal(c.n_debug, 0);
+    cq_dsl_error_cleanup(&e);
+    cq_arena_free(&a);
+}
+
+/* force_dialect changes the SQL, not the plan. */
+static void force_dialect_keeps_plan(void **state)
+{
+    struct cq_dsl_opts opts = {true, CQ_DIALECT_SQLITE, 0};
+    struct cq_arena a;
+    struct cq_dsl_compiled c;
+    struct cq_dsl_error e = {0};
+
+    (void)state;
+    cq_arena_init(&a, 8192, 0);
+    assert_int_equal(compile_text(&a, "{\"from\":\"events\",\"columns\":[\"id\"]}", &opts, &c, &e),
+                     CQ_OK);
+    assert_int_equal(c.strategy, CQ_DSL_STRAT_DIRECT);
+    assert_string_equal(c.target, "ch-analytics");
+    assert_int_equal(c.dialect, CQ_DIALECT_SQLITE);
+    assert_string_equal(c.sql, "SELECT \"t0\".\"id\" AS \"t0__id\" FROM \"default\".\"events\" AS "
+                               "\"t0\"");
+    cq_arena_free(&a);
+}
+
+/* A dialect that cannot print an operator fails the compile with UNSUPPORTED_OPERATOR (no
+ * shipped dialect lacks one, so a stand-in refuses them all). */
+static int refuse_cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+{
+    (void)g;
+    (void)c;
+    return CQ_EUNSUPPORTED;
+}
+
+static void unsupported_operator(void **state)
+{
+    struct cq_dsl_dialect d = cq_dsl_dialect_pg;
+    struct cq_arena a;
+    struct cq_dsl_compiled c;
+    struct cq_dsl_error e = {0};
+    struct cq_dsl_gen g;
+    struct cq_dsl_access acc;
+    struct cq_dsl_plan plan;
+    struct cq_dsl_query *q = NULL;
+    struct cq_dsl_context ctx;
+    struct cq_buf b;
+    json_t *body = json_loads("{\"from\":\"orders\",\"columns\":[\"id\"],\"filters\":["
+                              "{\"column\":\"quantity\",\"operator\":\">\",\"value\":1},"
+                              "{\"column\":\"status\",\"operator\":\"ilike\",\"value\":\"a\"}]}",
+                              0, NULL);
+    const struct cq_dsl_catalog *cat = world.cats[catalog_for_empty()].cat;
+
+    (void)state;
+    cq_arena_init(&a, 8192, 0);
+    assert_int_equal(cq_dsl_parse_request(&a, body, true, &q, &ctx, &e), CQ_OK);
+    assert_int_equal(cq_dsl_access_init(&acc, cat, &ctx, &a), CQ_OK);
+    assert_int_equal(cq_dsl_plan(cat, q, &acc, &a, &plan, &e), CQ_OK);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(cq_dsl_gen_resolve(&g, cat, q, &acc, &plan, CQ_DIALECT_PG, &a, &c, &e),
+                     CQ_OK);
+    d.name = "testdb";
+    d.cond = refuse_cond;
+    g.d = &d;
+    assert_int_equal(cq_dsl_gen_emit(&g), CQ_EINVAL);
+    assert_int_equal(e.cls, CQ_DSL_E_VALIDATION);
+    cq_buf_init(&b, 1 << 16);
+    cq_dsl_error_write(&e, &b);
+    assert_string_equal(cq_buf_str(&b),
+        "{\"code\":\"VALIDATION_FAILED\",\"message\":\"Validation failed: 2 errors\","
+        "\"fromTable\":\"orders\",\"errors\":[{\"code\":\"UNSUPPORTED_OPERATOR\",\"message\":"
+        "\"Operator '>' is not supported by the testdb dialect\",\"details\":{\"operator\":\">\","
+        "\"dialect\":\"testdb\",\"column\":\"quantity\",\"filterIndex\":0}},{\"code\":"
+        "\"UNSUPPORTED_OPERATOR\",\"message\":\"Operator 'ilike' is not supported by the testdb "
+        "dialect\",\"details\":{\"operator\":\"ilike\",\"dialect\":\"testdb\",\"column\":"
+        "\"status\",\"filterIndex\":1}}]}");
+    cq_buf_cleanup(&b);
+    cq_dsl_error_cleanup(&e);
+    json_decref(body);
+    cq_arena_free(&a);
+}
+
+/* Every arena size from tiny upwards either compiles or fails cleanly with ENOMEM. */
+static void arena_exhaustion(void **state)
+{
+    static const char *const body =
+        "{\"definition\":{\"from\":\"users\",\"joins\":[{\"table\":\"orders\",\"filters\":["
+        "{\"table\":\"users\"}]}],\"filters\":[{\"table\":\"orders\",\"count\":{\"operator\":"
+        "\">=\",\"value\":2}},{\"column\":\"email\",\"operator\":\"in\",\"value\":[\"a\",\"b\"]}],"
+        "\"orderBy\":[{\"column\":\"id\",\"direction\":\"asc\"}],\"limit\":5,\"debug\":true},"
+        "\"context\":{\"roles\":{\"user\":[\"tenant-user\",\"regional-manager\"]},"
+        "\"contextValues\":{\"tenantId\":\"6f1c2b3a-0000-4000-8000-0000000000aa\","
+        "\"regionIds\":[\"eu\"]}}}";
+    json_t *j = json_loads(body, 0, NULL);
+    bool ok = false;
+
+    (void)state;
+    for (size_t max = 1024; max < (1u << 20) && !ok; max += 512) {
+        struct cq_arena parse_a, a;
+        struct cq_dsl_query *q = NULL;
+        struct cq_dsl_context ctx;
+        struct cq_dsl_compiled c;
+        struct cq_dsl_error e = {0};
+        int rc;
+
+        cq_arena_init(&parse_a, 8192, 0);
+        assert_int_equal(cq_dsl_parse_request(&parse_a, j, true, &q, &ctx, &e), CQ_OK);
+        cq_arena_init(&a, 1024, max);
+        rc = cq_dsl_compile(world.cats[catalog_for_empty()].cat, q, &ctx, NULL, &a, &c, &e);
+        if (rc == CQ_OK) {
+            ok = true;
+            assert_non_null(strstr(c.sql, "LIMIT 5"));
+        } else {
+            if (rc != CQ_ENOMEM) {
+                struct cq_buf eb;
+                cq_buf_init(&eb, 1 << 16);
+                cq_dsl_error_write(&e, &eb);
+                fail_msg("max %zu: rc %d: %s", max, rc, cq_buf_str(&eb));
+            }
+            assert_int_equal(e.cls, CQ_DSL_E_INTERNAL);
+        }
+        cq_dsl_error_cleanup(&e);
+        cq_arena_free(&a);
+        cq_arena_free(&parse_a);
+    }
+    assert_true(ok);
+    json_decref(j);
+}
+
 /* ---- discovery ------------------------------------------------------------------------------ */
 
 static int by_name(const void *a, const void *b)
@@ -617,6 +848,16 @@ int main(void)
         tests[i].initial_state = &cases[i];
     }
     failed = _cmocka_run_group_tests("dsl_golden", tests, n, NULL, NULL);
+    {
+        const struct CMUnitTest pipeline[] = {
+            cmocka_unit_test(debug_log_phases),
+            cmocka_unit_test(debug_log_only_when_asked),
+            cmocka_unit_test(force_dialect_keeps_plan),
+            cmocka_unit_test(unsupported_operator),
+            cmocka_unit_test(arena_exhaustion),
+        };
+        failed += cmocka_run_group_tests_name("dsl_compile", pipeline, NULL, NULL);
+    }
     for (size_t i = 0; i < world.n_cats; i++) {
         cq_dsl_catalog_unref(world.cats[i].cat);
         sqlite3_close(world.cats[i].db);

@@ -131,7 +131,7 @@ static char *validate_body(const struct cq_dsl_catalog *cat, const json_t *body)
     int rc;
 
     cq_arena_init(&a, 4096, 0);
-    rc = cq_dsl_parse_request(&a, body, false, &q, &ctx, &e);
+    rc = cq_dsl_parse_request(&a, body, true, &q, &ctx, &e); /* bare = {"roles":{}} */
     if (rc != CQ_OK) {
         char *s = json_dumps(e.body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fail_msg("parse failed: %s", s);

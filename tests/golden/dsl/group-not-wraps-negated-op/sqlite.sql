@@ -1,0 +1,2 @@
+SELECT "t0"."id" AS "t0__id" FROM "public"."orders" AS "t0" WHERE (NOT "t0"."shipped_on" NOT BETWEEN date(?) AND date(?) AND NOT "t0"."order_status" NOT LIKE ? ESCAPE '\' AND NOT "t0"."internal_note" IS NOT NULL)
+params: ["2024-01-01","2024-02-01","x%"]
