@@ -310,6 +310,13 @@ static void agg_column(struct cq_dsl_vstate *v, const struct cq_dsl_agg *g,
     }
     if (!cq_dsl_col_allowed(vt->ta, c)) {
         col_denied(v, table, g->column);
+    } else if (cq_dsl_col_masked(vt->ta, c) && g->fn != CQ_DSL_AGG_COUNT) {
+        /* clariq addition: aggregation aliases are never masked (spec §10.4), so min/max/sum/
+         * avg of a masked column would hand out what the mask hides; count reveals nothing */
+        cq_dsl_verr(v, "ACCESS_DENIED",
+                    cq_dsl_vdet("sss", "table", table, "column", g->column, "alias", g->alias),
+                    "Column '%s' in table '%s' is masked: only count is allowed on it",
+                    g->column, table);
     }
     if (c->array && g->fn != CQ_DSL_AGG_COUNT) {
         cq_dsl_verr(
