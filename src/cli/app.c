@@ -166,11 +166,12 @@ int cq_cli_report(const struct cq_app *app, const struct cq_err *err, const char
 int cq_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "clariq %s: ", cmd);
+    const char *sep = *cmd != '\0' ? " " : ""; /* "" = a global option of clariq itself */
+    fprintf(stderr, "clariq%s%s: ", sep, cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'clariq %s --help'.\n", cmd);
+    fprintf(stderr, "\nTry 'clariq%s%s --help'.\n", sep, cmd);
     return CQ_EXIT_USAGE;
 }
 
