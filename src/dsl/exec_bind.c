@@ -4,8 +4,8 @@
  *
  * PostgreSQL: every value goes as text with no type (OID 0), so the server types it from
  * the SQL, which casts where it matters ($1::text[], $1::integer). Arrays are array
- * literals: {"a","b\"c",NULL}; every element is quoted (valid for any element type), with
- * backslash and double quote escaped.
+ * literals: {"a","b\"c",NULL} — strings quoted with backslash and double quote escaped,
+ * numbers and booleans bare ({1,2}), JSON null as NULL.
  * SQLite: typed binds (integers, doubles, 0/1 booleans, text); arrays and objects as JSON
  * text, which the generated SQL reads with json_each().
  */
