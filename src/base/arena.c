@@ -123,3 +123,26 @@ char *cq_arena_printf(struct cq_arena *a, const char *fmt, ...)
     }
     return d;
 }
+
+void *cq_arena_grow(struct cq_arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+    size_t ncap, bytes;
+    void *nv;
+
+    if (n < *cap) {
+        return v;
+    }
+    ncap = *cap != 0 ? *cap * 2 : 8;
+    if (ncap < *cap || !cq_size_mul(&bytes, ncap, size)) {
+        return NULL;
+    }
+    nv = cq_arena_alloc(a, bytes);
+    if (nv == NULL) {
+        return NULL;
+    }
+    if (n > 0) {
+        memcpy(nv, v, n * size);
+    }
+    *cap = ncap;
+    return nv;
+}

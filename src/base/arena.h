@@ -31,5 +31,13 @@ void *cq_arena_alloc(struct cq_arena *a, size_t n);   /* 16-byte aligned, zeroed
 char *cq_arena_strdup(struct cq_arena *a, const char *s);
 char *cq_arena_strndup(struct cq_arena *a, const char *s, size_t len);
 char *cq_arena_printf(struct cq_arena *a, const char *fmt, ...) CQ_PRINTF(2, 3);
+/*
+ * Room for one more element in an arena array of n elements of `size` bytes and capacity
+ * *cap: v itself while n < *cap; else a new array of twice the capacity (8 at first) holding
+ * the n elements, and *cap updated. The old array is left to the arena, so pointers into it
+ * stay valid (they see no later change). NULL on overflow or allocation failure, *cap
+ * unchanged.
+ */
+void *cq_arena_grow(struct cq_arena *a, void *v, size_t n, size_t *cap, size_t size);
 
 #endif

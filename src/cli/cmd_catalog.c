@@ -32,7 +32,6 @@
 #include "drv/drv.h"
 #include "dsl/catalog.h"
 
-#define API_MAX 64        /* apiName length (spec §6) */
 #define FLOW_WIDTH 96     /* a YAML value on one line when it fits */
 #define OUT_MAX (256u << 20) /* bytes of the printed catalog */
 
@@ -131,6 +130,7 @@ static int rows_row(void *ctx, size_t n, const struct cq_value *vals, struct cq_
 {
     struct rows *r = ctx;
     const char **row = cq_arena_alloc(r->a, (n + 1) * sizeof(*row));
+    const char ***v;
     if (row == NULL) {
         return cq_err_set(err, CQ_ENOMEM, "out of memory");
     }
@@ -140,18 +140,11 @@ static int rows_row(void *ctx, size_t n, const struct cq_value *vals, struct cq_
             return cq_err_set(err, CQ_ENOMEM, "out of memory");
         }
     }
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        const char ***v = cq_arena_alloc(r->a, cap * sizeof(*v));
-        if (v == NULL) {
-            return cq_err_set(err, CQ_ENOMEM, "out of memory");
-        }
-        if (r->n > 0) {
-            memcpy(v, r->v, r->n * sizeof(*v));
-        }
-        r->v = v;
-        r->cap = cap;
+    v = cq_arena_grow(r->a, r->v, r->n, &r->cap, sizeof(*v));
+    if (v == NULL) {
+        return cq_err_set(err, CQ_ENOMEM, "out of memory");
     }
+    r->v = v;
     r->v[r->n++] = row;
     return CQ_OK;
 }
@@ -208,22 +201,13 @@ struct model {
     int rc;
 };
 
-/* Grows an arena array of n elements (capacity *cap) by one; NULL on ENOMEM. */
+/* Room for one more element in an arena array of the model; NULL (m->rc set) on ENOMEM. */
 static void *grow(struct model *m, void *v, size_t n, size_t *cap, size_t size)
 {
-    if (n < *cap) {
-        return v;
-    }
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *nv = cq_arena_alloc(m->a, ncap * size);
+    void *nv = cq_arena_grow(m->a, v, n, cap, size);
     if (nv == NULL) {
         m->rc = CQ_ENOMEM;
-        return NULL;
     }
-    if (n > 0) {
-        memcpy(nv, v, n * size);
-    }
-    *cap = ncap;
     return nv;
 }
 
@@ -372,33 +356,19 @@ static const char *sqlite_type(const char *decl)
 
 /* ---- apiNames ----------------------------------------------------------------------------- */
 
-static bool reserved(const char *s)
-{
-    static const char *const words[] = {
-        "from", "select", "where", "having", "limit", "offset", "order", "group", "join",
-        "distinct", "exists", "null", "true", "false", "and", "or", "not", "in", "like",
-        "as", "on", "by", "asc", "desc", "count", "sum", "avg", "min", "max", NULL};
-    for (size_t i = 0; words[i] != NULL; i++) {
-        if (cq_streq_ci(s, words[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* order_items -> orderItems, USER_NAME -> userName, 2fa -> c2fa; "" for no letters. */
 static void camel(const char *s, char *out, size_t size, char lead)
 {
     size_t n = 0;
     bool first = true;
-    while (*s != '\0' && n + 1 < size && n < API_MAX) {
+    while (*s != '\0' && n + 1 < size && n < CQ_DSL_API_MAX) {
         size_t len = 0;
         bool upper = true;
         while (isalnum((unsigned char)s[len]) && (s[len] & 0x80) == 0) {
             upper = upper && !islower((unsigned char)s[len]);
             len++;
         }
-        for (size_t i = 0; i < len && n + 1 < size && n < API_MAX; i++) {
+        for (size_t i = 0; i < len && n + 1 < size && n < CQ_DSL_API_MAX; i++) {
             char ch = upper ? (char)tolower((unsigned char)s[i]) : s[i];
             if (i == 0) {
                 ch = first ? (char)tolower((unsigned char)ch) : (char)toupper((unsigned char)ch);
@@ -415,7 +385,7 @@ static void camel(const char *s, char *out, size_t size, char lead)
     if (n > 0 && isdigit((unsigned char)out[0]) && n + 1 < size) {
         memmove(out + 1, out, n + 1);
         out[0] = lead;
-        out[n + 1 < API_MAX ? n + 1 : API_MAX] = '\0';
+        out[n + 1 < CQ_DSL_API_MAX ? n + 1 : CQ_DSL_API_MAX] = '\0';
     }
 }
 
@@ -425,13 +395,13 @@ static const char *api_name(struct cq_arena *a, const char *phys, const char *su
                             size_t fallback, bool (*used)(const void *ctx, const char *name),
                             const void *ctx)
 {
-    char base[API_MAX + 1], cand[API_MAX + 16];
+    char base[CQ_DSL_API_MAX + 1], cand[CQ_DSL_API_MAX + 16];
     camel(phys, base, sizeof(base), lead);
     if (base[0] == '\0') {
         snprintf(base, sizeof(base), "%c%zu", lead, fallback);
     }
-    if (reserved(base)) {
-        size_t keep = API_MAX - strlen(suffix);
+    if (cq_dsl_api_reserved(base)) {
+        size_t keep = CQ_DSL_API_MAX - strlen(suffix);
         base[keep < strlen(base) ? keep : strlen(base)] = '\0';
         snprintf(cand, sizeof(cand), "%s%s", base, suffix);
         cq_strlcpy(base, cand, sizeof(base));
@@ -440,7 +410,7 @@ static const char *api_name(struct cq_arena *a, const char *phys, const char *su
     for (unsigned k = 2; used(ctx, cand) && k < 100000; k++) {
         char num[16];
         int nl = snprintf(num, sizeof(num), "%u", k);
-        size_t keep = API_MAX - (size_t)nl;
+        size_t keep = CQ_DSL_API_MAX - (size_t)nl;
         snprintf(cand, sizeof(cand), "%.*s%s", (int)(keep < strlen(base) ? keep : strlen(base)),
                  base, num);
     }

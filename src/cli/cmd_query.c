@@ -284,9 +284,11 @@ static void out_line(struct cq_buf *b)
     cq_cli_write_stdout(NULL, cq_buf_str(b), b->len);
 }
 
-static const char *jstr(const json_t *o, const char *key)
+/* o[key] when it is a string, else dflt. */
+static const char *jstr(const json_t *o, const char *key, const char *dflt)
 {
-    return json_string_value(json_object_get(o, key));
+    const char *s = json_string_value(json_object_get(o, key));
+    return s != NULL ? s : dflt;
 }
 
 /* The error JSON on stdout and one line on stderr; returns the exit code. */
@@ -297,7 +299,7 @@ static int report(const struct cq_dsl_error *e)
     const json_t *errors = json_object_get(body, "errors");
     const json_t *d = json_object_get(body, "details");
     const json_t *u = json_array_get(json_object_get(d, "unreachable"), 0);
-    const char *cause = jstr(json_object_get(body, "cause"), "message");
+    const char *cause = jstr(json_object_get(body, "cause"), "message", NULL);
     size_t i;
     json_t *x;
 
@@ -305,15 +307,14 @@ static int report(const struct cq_dsl_error *e)
     cq_dsl_error_write(e, &b);
     out_line(&b);
     cq_buf_reset(&b);
-    cq_buf_printf(&b, "clariq query: %s: %s", jstr(body, "code") ? jstr(body, "code")
-                  : jstr(body, "error") ? jstr(body, "error") : "error",
-                  jstr(body, "message") ? jstr(body, "message") : "(no message)");
+    cq_buf_printf(&b, "clariq query: %s: %s", jstr(body, "code", jstr(body, "error", "error")),
+                  jstr(body, "message", "(no message)"));
     json_array_foreach(errors, i, x) {
-        cq_buf_printf(&b, "%s%s: %s", i == 0 ? ": " : "; ", jstr(x, "code") ? jstr(x, "code")
-                      : "?", jstr(x, "message") ? jstr(x, "message") : "?");
+        cq_buf_printf(&b, "%s%s: %s", i == 0 ? ": " : "; ", jstr(x, "code", "?"),
+                      jstr(x, "message", "?"));
     }
     if (cause == NULL && u != NULL) {
-        cause = jstr(json_object_get(u, "cause"), "message");
+        cause = jstr(json_object_get(u, "cause"), "message", NULL);
     }
     if (cause != NULL) {
         cq_buf_printf(&b, " (%s)", cause);

@@ -271,23 +271,10 @@ struct cq_tz *cq_conf_tz(struct cq_conf_loader *ld, const char *name, struct cq_
 void *cq_conf_grow(struct cq_conf_loader *ld, struct cq_arena *a, void *v, size_t n, size_t *cap,
                    size_t size)
 {
-    size_t ncap, bytes;
-    void *nv = NULL;
-    if (n < *cap) {
-        return v;
-    }
-    ncap = *cap ? *cap * 2 : 8;
-    if (cq_size_mul(&bytes, ncap, size)) {
-        nv = cq_arena_alloc(a, bytes);
-    }
+    void *nv = cq_arena_grow(a, v, n, cap, size);
     if (nv == NULL) {
         ld->rc = CQ_ENOMEM;
-        return NULL;
     }
-    if (n > 0) {
-        memcpy(nv, v, n * size);
-    }
-    *cap = ncap;
     return nv;
 }
 

@@ -41,6 +41,15 @@ static bool any_bit(const uint64_t *set, size_t words)
     return false;
 }
 
+/* Room for a merged pair of bitsets in the request arena: allowed, then masked. */
+static int bitset_pair(struct cq_dsl_access *acc, size_t words, uint64_t **allowed,
+                       uint64_t **masked)
+{
+    *allowed = cq_arena_alloc(acc->a, 2 * words * sizeof(**allowed));
+    *masked = *allowed != NULL ? *allowed + words : NULL;
+    return *allowed != NULL ? CQ_OK : CQ_ENOMEM;
+}
+
 /* The grant of role r for t: NULL when r does not grant it; `all` set for tables "*". */
 static const struct cq_dsl_grant *grant_of(const struct cq_dsl_role *r,
                                            const struct cq_dsl_table *t, bool *all)
@@ -99,11 +108,9 @@ static int scope_eval(struct cq_dsl_access *acc, const struct cq_dsl_role *const
         return CQ_OK;
     }
     /* several grants: merge (roles with tables "*" have set all_unmasked above) */
-    allowed = cq_arena_alloc(acc->a, 2 * words * sizeof(*allowed));
-    if (allowed == NULL) {
+    if (bitset_pair(acc, words, &allowed, &masked) != CQ_OK) {
         return CQ_ENOMEM;
     }
-    masked = allowed + words;
     for (size_t w = 0; w < words; w++) {
         uint64_t a = 0, unmasked = 0;
         for (size_t i = 0; i < n_roles; i++) {
@@ -156,11 +163,9 @@ static int combine(struct cq_dsl_access *acc, const struct scope_rights *s, size
             return CQ_OK;
         }
     }
-    allowed = cq_arena_alloc(acc->a, 2 * words * sizeof(*allowed));
-    if (allowed == NULL) {
+    if (bitset_pair(acc, words, &allowed, &masked) != CQ_OK) {
         return CQ_ENOMEM;
     }
-    masked = allowed + words;
     for (size_t w = 0; w < words; w++) {
         uint64_t a = ~(uint64_t)0, m = 0;
         for (size_t i = 0; i < n_s; i++) {
@@ -178,17 +183,13 @@ static int combine(struct cq_dsl_access *acc, const struct scope_rights *s, size
 /* contextValues[key], or NULL when absent. */
 static const struct cq_dsl_val *context_value(const struct cq_dsl_context *ctx, const char *key)
 {
-    const struct cq_dsl_val *o = ctx != NULL ? ctx->values : NULL;
+    const struct cq_dsl_val *v;
 
-    if (o == NULL || o->kind != CQ_DSL_V_OBJECT || key == NULL) {
+    if (ctx == NULL || key == NULL) {
         return NULL;
     }
-    for (size_t i = 0; i < o->n; i++) {
-        if (strcmp(o->keys[i], key) == 0) {
-            return &o->items[i];
-        }
-    }
-    return NULL;
+    v = cq_dsl_val_get(ctx->values, key);
+    return v != &cq_dsl_null_val ? v : NULL;
 }
 
 /* The OR of the filtered granting roles of one scope (none of them lifts it). */
@@ -336,20 +337,13 @@ const struct cq_dsl_table_access *cq_dsl_access_get(struct cq_dsl_access *acc,
             return &acc->seen[i];
         }
     }
-    if (acc->n_seen == acc->cap_seen) {
-        /* Grow by copying: the old array stays in the arena, so pointers handed out
-         * earlier remain valid (their contents never change after computing). */
-        size_t cap = acc->cap_seen ? acc->cap_seen * 2 : 4;
-        struct cq_dsl_table_access *v = cq_arena_alloc(acc->a, cap * sizeof(*v));
-        if (v == NULL) {
-            return NULL;
-        }
-        if (acc->n_seen > 0) {
-            memcpy(v, acc->seen, acc->n_seen * sizeof(*v));
-        }
-        acc->seen = v;
-        acc->cap_seen = cap;
+    /* The old array stays in the arena when this one grows, so pointers handed out earlier
+     * remain valid (their contents never change after computing). */
+    ta = cq_arena_grow(acc->a, acc->seen, acc->n_seen, &acc->cap_seen, sizeof(*ta));
+    if (ta == NULL) {
+        return NULL;
     }
+    acc->seen = ta;
     ta = &acc->seen[acc->n_seen];
     memset(ta, 0, sizeof(*ta));
     ta->table = t;

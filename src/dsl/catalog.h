@@ -218,6 +218,12 @@ const struct cq_dsl_column *cq_dsl_column_by_api(const struct cq_dsl_table *t, c
 const struct cq_dsl_role *cq_dsl_role_by_id(const struct cq_dsl_catalog *cat, const char *id);
 const struct cq_dsl_database *cq_dsl_db_by_id(const struct cq_dsl_catalog *cat, const char *id);
 
+/* apiNames (spec §6): 1 to CQ_DSL_API_MAX UTF-16 units matching ^[a-z][a-zA-Z0-9]*$, and
+ * none of the words cq_dsl_api_reserved refuses. */
+#define CQ_DSL_API_MAX 64
+/* Whether name is a reserved word (case-insensitive), which no apiName may be. */
+bool cq_dsl_api_reserved(const char *name);
+
 /* "string", "int", ... (element name, without "[]"). */
 const char *cq_dsl_type_name(enum cq_dsl_type t);
 const char *cq_dsl_dialect_name(enum cq_dialect d); /* "postgres" "clickhouse" "trino" "sqlite" */

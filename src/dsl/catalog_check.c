@@ -28,7 +28,6 @@
 #include "dsl/dsl.h"
 
 #define MSG_MAX (256u << 10) /* bytes of one message; ids are quoted whole */
-#define API_MAX 64           /* apiName length, UTF-16 units (spec §6) */
 
 struct chk {
     struct cq_arena a;            /* scratch: maps and labels */
@@ -299,7 +298,7 @@ static size_t js_length(const char *s)
     return n;
 }
 
-static bool reserved(const char *s)
+bool cq_dsl_api_reserved(const char *s)
 {
     static const char *const words[] = {
         "from", "select", "where", "having", "limit", "offset", "order", "group", "join",
@@ -318,15 +317,15 @@ static const char *api_problem(struct chk *c, const char *name)
 {
     size_t n = js_length(name);
     const char *s;
-    if (n < 1 || n > API_MAX) {
+    if (n < 1 || n > CQ_DSL_API_MAX) {
         /* "1–64": an EN DASH, as the reference writes it */
         s = cq_arena_printf(&c->a, "apiName must be 1\xe2\x80\x93%d characters, got %zu",
-                            API_MAX, n);
+                            CQ_DSL_API_MAX, n);
     } else if (!(name[0] >= 'a' && name[0] <= 'z') ||
                strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
                    strlen(name)) {
         s = cq_arena_printf(&c->a, "apiName must match ^[a-z][a-zA-Z0-9]*$, got '%s'", name);
-    } else if (reserved(name)) {
+    } else if (cq_dsl_api_reserved(name)) {
         s = cq_arena_printf(&c->a, "apiName '%s' is a reserved word", name);
     } else {
         return NULL;

@@ -41,19 +41,12 @@ static void entry(struct dlog *l, const char *phase, const char *text, int64_t u
     if (l->rc != CQ_OK) {
         return;
     }
-    if (out->n_debug == out->cap_debug) {
-        size_t cap = out->cap_debug != 0 ? out->cap_debug * 2 : 8;
-        struct cq_dsl_debug *nd = cq_arena_alloc(l->a, cap * sizeof(*nd));
-        if (nd == NULL) {
-            l->rc = CQ_ENOMEM;
-            return;
-        }
-        if (out->n_debug > 0) {
-            memcpy(nd, out->debug, out->n_debug * sizeof(*nd));
-        }
-        out->debug = nd;
-        out->cap_debug = cap;
+    d = cq_arena_grow(l->a, out->debug, out->n_debug, &out->cap_debug, sizeof(*d));
+    if (d == NULL) {
+        l->rc = CQ_ENOMEM;
+        return;
     }
+    out->debug = d;
     d = &out->debug[out->n_debug];
     d->ts_ms = l->now_ms != 0 ? l->now_ms : cq_wall_ms();
     d->phase = phase;

@@ -53,152 +53,54 @@ static void quote_lit(struct cq_dsl_sb *b, const char *s, size_t len)
     quote(b, s, len, '\'');
 }
 
-static void placeholder(struct cq_dsl_gen *g, size_t n, const char *ch_type)
-{
-    CQ_DSL_LIT(&g->sb, "{p");
-    cq_dsl_sb_i64(&g->sb, (int64_t)n);
-    cq_dsl_sb_putc(&g->sb, ':');
-    cq_dsl_sb_puts(&g->sb, ch_type != NULL ? ch_type : "String");
-    cq_dsl_sb_putc(&g->sb, '}');
-}
-
 static const char *const ch_types[] = {
     [CQ_DSL_T_STRING] = "String", [CQ_DSL_T_INT] = "Int32",
     [CQ_DSL_T_DECIMAL] = "Decimal(38, 10)", [CQ_DSL_T_BOOLEAN] = "Bool",
     [CQ_DSL_T_UUID] = "UUID", [CQ_DSL_T_DATE] = "Date", [CQ_DSL_T_TIMESTAMP] = "DateTime",
 };
 
-static void param(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t)
+/* {pN:Type}: the type the caller names, else the one of the parameter's type */
+static void placeholder(struct cq_dsl_gen *g, size_t n, const char *ch_type)
 {
-    cq_dsl_gen_param(g, v, t, false, ch_types[t]);
+    CQ_DSL_LIT(&g->sb, "{p");
+    cq_dsl_sb_i64(&g->sb, (int64_t)n);
+    cq_dsl_sb_putc(&g->sb, ':');
+    cq_dsl_sb_puts(&g->sb, ch_type != NULL ? ch_type : ch_types[g->params[n - 1].type]);
+    cq_dsl_sb_putc(&g->sb, '}');
 }
 
-static void string_param(struct cq_dsl_gen *g, const struct cq_dsl_val *v)
+static void bound(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t)
 {
-    cq_dsl_gen_param(g, v, CQ_DSL_T_STRING, false, "String");
-}
-
-/* One placeholder per element: "{p1:T}, {p2:T}" (a non-array value is a list of one). */
-static void elements(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t)
-{
-    const struct cq_dsl_val *items = v->kind == CQ_DSL_V_ARRAY ? v->items : v;
-    size_t n = v->kind == CQ_DSL_V_ARRAY ? v->n : 1;
-
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0) {
-            CQ_DSL_LIT(&g->sb, ", ");
-        }
-        param(g, &items[i], t);
-    }
-}
-
-static void col(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
-{
-    cq_dsl_gen_col(g, c->tab, c->col);
-}
-
-/* fn(col, <value>) */
-static void fn2(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *fn,
-                const struct cq_dsl_val *v)
-{
-    cq_dsl_sb_puts(&g->sb, fn);
-    col(g, c);
-    CQ_DSL_LIT(&g->sb, ", ");
-    string_param(g, v);
-    cq_dsl_sb_putc(&g->sb, ')');
-}
-
-static void like(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *word,
-                 const struct cq_dsl_val *v)
-{
-    col(g, c);
-    cq_dsl_sb_puts(&g->sb, word);
-    string_param(g, v);
-}
-
-static void bound(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *key)
-{
-    const struct cq_dsl_val *v = cq_dsl_val_get(c->value, key);
-
-    if (c->col->type == CQ_DSL_T_TIMESTAMP) {
+    if (t == CQ_DSL_T_TIMESTAMP) {
         /* DateTime parameters take only 'YYYY-MM-DD hh:mm:ss'; ISO-8601 needs this */
         CQ_DSL_LIT(&g->sb, "parseDateTimeBestEffort(");
-        cq_dsl_gen_param(g, v, CQ_DSL_T_TIMESTAMP, false, "String");
+        cq_dsl_gen_param(g, v, t, false, "String");
         cq_dsl_sb_putc(&g->sb, ')');
         return;
     }
-    param(g, v, c->col->type);
+    cq_dsl_gen_value(g, v, t);
 }
 
-static void between(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, bool neg)
-{
-    if (neg) {
-        CQ_DSL_LIT(&g->sb, "NOT (");
-    }
-    col(g, c);
-    CQ_DSL_LIT(&g->sb, " BETWEEN ");
-    bound(g, c, "from");
-    CQ_DSL_LIT(&g->sb, " AND ");
-    bound(g, c, "to");
-    if (neg) {
-        cq_dsl_sb_putc(&g->sb, ')');
-    }
-}
-
-static void wrap(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *fn,
-                 const char *rest)
-{
-    cq_dsl_sb_puts(&g->sb, fn);
-    col(g, c);
-    cq_dsl_sb_puts(&g->sb, rest);
-}
-
-/* The LIKE family (like, ilike, contains, startsWith, endsWith and their variants). */
-static int patterns(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+/* col [NOT ]LIKE {pN:String}, [NOT ]ilike(col, ...), startsWith(col, ...), endsWith(col, ...) */
+static void like(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const struct cq_dsl_like *k)
 {
     const struct cq_dsl_val *v = c->value;
 
-    switch (c->op) {
-    case CQ_DSL_OP_LIKE:
-        like(g, c, " LIKE ", v);
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_LIKE:
-        like(g, c, " NOT LIKE ", v);
-        return CQ_OK;
-    case CQ_DSL_OP_ILIKE:
-        fn2(g, c, "ilike(", v);
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_ILIKE:
-        fn2(g, c, "NOT ilike(", v);
-        return CQ_OK;
-    case CQ_DSL_OP_CONTAINS:
-        like(g, c, " LIKE ", cq_dsl_gen_like_val(g, v, true, true));
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_CONTAINS:
-        like(g, c, " NOT LIKE ", cq_dsl_gen_like_val(g, v, true, true));
-        return CQ_OK;
-    case CQ_DSL_OP_ICONTAINS:
-        fn2(g, c, "ilike(", cq_dsl_gen_like_val(g, v, true, true));
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_ICONTAINS:
-        fn2(g, c, "NOT ilike(", cq_dsl_gen_like_val(g, v, true, true));
-        return CQ_OK;
-    case CQ_DSL_OP_STARTS_WITH:
-        fn2(g, c, "startsWith(", v); /* a plain prefix test: nothing to escape */
-        return CQ_OK;
-    case CQ_DSL_OP_ENDS_WITH:
-        fn2(g, c, "endsWith(", v);
-        return CQ_OK;
-    case CQ_DSL_OP_ISTARTS_WITH:
-        fn2(g, c, "ilike(", cq_dsl_gen_like_val(g, v, false, true));
-        return CQ_OK;
-    case CQ_DSL_OP_IENDS_WITH:
-        fn2(g, c, "ilike(", cq_dsl_gen_like_val(g, v, true, false));
-        return CQ_OK;
-    default:
-        break;
+    if (k->text && !k->ci && k->pre != k->post) {
+        /* a plain prefix or suffix test: nothing to escape */
+        cq_dsl_gen_call(g, c, k->pre ? "endsWith(" : "startsWith(", v, CQ_DSL_T_STRING);
+        return;
     }
-    return CQ_EUNSUPPORTED;
+    if (k->text) {
+        v = cq_dsl_gen_like_val(g, v, k->pre, k->post);
+    }
+    if (k->ci) {
+        cq_dsl_gen_call(g, c, k->neg ? "NOT ilike(" : "ilike(", v, CQ_DSL_T_STRING);
+        return;
+    }
+    cq_dsl_gen_col(g, c->tab, c->col);
+    cq_dsl_sb_puts(&g->sb, k->neg ? " NOT LIKE " : " LIKE ");
+    cq_dsl_gen_value(g, v, CQ_DSL_T_STRING);
 }
 
 static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
@@ -207,70 +109,47 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     enum cq_dsl_type t = c->col->type;
 
     switch (c->op) {
-    case CQ_DSL_OP_EQ:
-    case CQ_DSL_OP_NE:
-    case CQ_DSL_OP_GT:
-    case CQ_DSL_OP_LT:
-    case CQ_DSL_OP_GE:
-    case CQ_DSL_OP_LE:
-        col(g, c);
-        cq_dsl_sb_putc(&g->sb, ' ');
-        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
-        cq_dsl_sb_putc(&g->sb, ' ');
-        param(g, v, t);
-        return CQ_OK;
     case CQ_DSL_OP_IN:
     case CQ_DSL_OP_NOT_IN:
-        col(g, c);
-        if (c->op == CQ_DSL_OP_IN) {
-            CQ_DSL_LIT(&g->sb, " IN tuple(");
-        } else {
-            CQ_DSL_LIT(&g->sb, " NOT IN tuple(");
-        }
-        elements(g, v, t);
-        cq_dsl_sb_putc(&g->sb, ')');
+        cq_dsl_gen_col(g, c->tab, c->col);
+        cq_dsl_gen_in(g, c->op == CQ_DSL_OP_NOT_IN, v, t, cq_dsl_gen_value);
         return CQ_OK;
     case CQ_DSL_OP_BETWEEN:
+        cq_dsl_gen_col(g, c->tab, c->col);
+        cq_dsl_gen_between(g, false, v, t, bound);
+        return CQ_OK;
     case CQ_DSL_OP_NOT_BETWEEN:
-        between(g, c, c->op == CQ_DSL_OP_NOT_BETWEEN);
-        return CQ_OK;
-    case CQ_DSL_OP_IS_NULL:
-        wrap(g, c, "", " IS NULL");
-        return CQ_OK;
-    case CQ_DSL_OP_IS_NOT_NULL:
-        wrap(g, c, "", " IS NOT NULL");
-        return CQ_OK;
-    case CQ_DSL_OP_LEVENSHTEIN_LTE:
-        fn2(g, c, "editDistance(", cq_dsl_val_get(v, "text"));
-        CQ_DSL_LIT(&g->sb, " <= ");
-        cq_dsl_gen_param(g, cq_dsl_val_get(v, "maxDistance"), CQ_DSL_T_INT, false, "UInt32");
+        CQ_DSL_LIT(&g->sb, "NOT (");
+        cq_dsl_gen_col(g, c->tab, c->col);
+        cq_dsl_gen_between(g, false, v, t, bound);
+        cq_dsl_sb_putc(&g->sb, ')');
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_CONTAINS:
-        wrap(g, c, "has(", ", ");
-        param(g, v, t);
-        cq_dsl_sb_putc(&g->sb, ')');
+        cq_dsl_gen_call(g, c, "has(", v, t);
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_CONTAINS_ALL:
     case CQ_DSL_OP_ARRAY_CONTAINS_ANY:
-        wrap(g, c, c->op == CQ_DSL_OP_ARRAY_CONTAINS_ALL ? "hasAll(" : "hasAny(", ", [");
-        elements(g, v, t);
+        cq_dsl_gen_wrap(g, c, c->op == CQ_DSL_OP_ARRAY_CONTAINS_ALL ? "hasAll(" : "hasAny(",
+                        ", [");
+        cq_dsl_gen_list(g, v, t, cq_dsl_gen_value);
         CQ_DSL_LIT(&g->sb, "])");
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_IS_EMPTY:
-        wrap(g, c, "empty(", ")");
+        cq_dsl_gen_wrap(g, c, "empty(", ")");
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_IS_NOT_EMPTY:
-        wrap(g, c, "notEmpty(", ")");
+        cq_dsl_gen_wrap(g, c, "notEmpty(", ")");
         return CQ_OK;
     default:
         break;
     }
-    return patterns(g, c);
+    return cq_dsl_gen_cond_std(g, c, like);
 }
 
 /* HAVING values are untyped: the placeholder type follows the JSON value (spec §9). */
-static void having_param(struct cq_dsl_gen *g, const struct cq_dsl_val *v)
+static void having_value(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t)
 {
+    (void)t;
     switch (v->kind) {
     case CQ_DSL_V_INT:
         cq_dsl_gen_param(g, v, CQ_DSL_T_INT, false,
@@ -291,83 +170,17 @@ static void having_param(struct cq_dsl_gen *g, const struct cq_dsl_val *v)
     cq_dsl_gen_param(g, v, CQ_DSL_T_STRING, false, "String");
 }
 
-static int having(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg, enum cq_dsl_op op,
-                  const struct cq_dsl_val *v)
-{
-    const char *cmp = cq_dsl_gen_cmp(op);
-
-    switch (op) {
-    case CQ_DSL_OP_IN:
-    case CQ_DSL_OP_NOT_IN: {
-        const struct cq_dsl_val *items = v->kind == CQ_DSL_V_ARRAY ? v->items : v;
-        size_t n = v->kind == CQ_DSL_V_ARRAY ? v->n : 1;
-        if (n == 0) {
-            if (op == CQ_DSL_OP_IN) {
-                CQ_DSL_LIT(&g->sb, "1 = 0");
-            } else {
-                CQ_DSL_LIT(&g->sb, "1 = 1");
-            }
-            return CQ_OK;
-        }
-        cq_dsl_gen_ident(g, agg->alias);
-        if (op == CQ_DSL_OP_IN) {
-            CQ_DSL_LIT(&g->sb, " IN tuple(");
-        } else {
-            CQ_DSL_LIT(&g->sb, " NOT IN tuple(");
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (i > 0) {
-                CQ_DSL_LIT(&g->sb, ", ");
-            }
-            having_param(g, &items[i]);
-        }
-        cq_dsl_sb_putc(&g->sb, ')');
-        return CQ_OK;
-    }
-    case CQ_DSL_OP_BETWEEN:
-    case CQ_DSL_OP_NOT_BETWEEN:
-        if (op == CQ_DSL_OP_NOT_BETWEEN) {
-            CQ_DSL_LIT(&g->sb, "NOT (");
-        }
-        cq_dsl_gen_ident(g, agg->alias);
-        CQ_DSL_LIT(&g->sb, " BETWEEN ");
-        having_param(g, cq_dsl_val_get(v, "from"));
-        CQ_DSL_LIT(&g->sb, " AND ");
-        having_param(g, cq_dsl_val_get(v, "to"));
-        if (op == CQ_DSL_OP_NOT_BETWEEN) {
-            cq_dsl_sb_putc(&g->sb, ')');
-        }
-        return CQ_OK;
-    case CQ_DSL_OP_IS_NULL:
-    case CQ_DSL_OP_IS_NOT_NULL:
-        cq_dsl_gen_ident(g, agg->alias);
-        if (op == CQ_DSL_OP_IS_NULL) {
-            CQ_DSL_LIT(&g->sb, " IS NULL");
-        } else {
-            CQ_DSL_LIT(&g->sb, " IS NOT NULL");
-        }
-        return CQ_OK;
-    default:
-        break;
-    }
-    if (cmp == NULL) {
-        return CQ_EUNSUPPORTED;
-    }
-    cq_dsl_gen_ident(g, agg->alias);
-    cq_dsl_sb_putc(&g->sb, ' ');
-    cq_dsl_sb_puts(&g->sb, cmp);
-    cq_dsl_sb_putc(&g->sb, ' ');
-    having_param(g, v);
-    return CQ_OK;
-}
-
 const struct cq_dsl_dialect cq_dsl_dialect_ch = {
     .id = CQ_DIALECT_CH,
     .name = "clickhouse",
     .counted_rewrite = true,
+    .having_alias = true,
+    .not_between_paren = true,
+    .list_open = "tuple(",
+    .levenshtein = "editDistance(",
     .quote_ident = quote_ident,
     .quote_lit = quote_lit,
     .placeholder = placeholder,
     .cond = cond,
-    .having = having,
+    .having_value = having_value,
 };

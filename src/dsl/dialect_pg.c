@@ -3,7 +3,8 @@
  * one parameter with an explicit cast ($1::integer[]), ILIKE, levenshtein (the
  * fuzzystrmatch extension), array operators @> && ANY and cardinality().
  *
- * Also home of the standard SQL quoting that Trino and SQLite share.
+ * Also home of the standard SQL quoting and the positional ? placeholder that Trino and SQLite
+ * share.
  */
 #include <string.h>
 
@@ -44,6 +45,13 @@ void cq_dsl_quote_sq(struct cq_dsl_sb *b, const char *s, size_t len)
     quote(b, s, len, '\'');
 }
 
+void cq_dsl_placeholder_qmark(struct cq_dsl_gen *g, size_t n, const char *ch_type)
+{
+    (void)n;
+    (void)ch_type;
+    cq_dsl_sb_putc(&g->sb, '?');
+}
+
 static void placeholder(struct cq_dsl_gen *g, size_t n, const char *ch_type)
 {
     (void)ch_type;
@@ -63,15 +71,6 @@ static const char *const array_cast[] = {
     [CQ_DSL_T_TIMESTAMP] = "timestamp[]",
 };
 
-/* col <word> $n */
-static void binary(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *word,
-                   const struct cq_dsl_val *v, enum cq_dsl_type t)
-{
-    cq_dsl_gen_col(g, c->tab, c->col);
-    cq_dsl_sb_puts(&g->sb, word);
-    cq_dsl_gen_param(g, v, t, false, NULL);
-}
-
 /* col <word> ($n::T[]) - one array parameter */
 static void array_param(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *word,
                         const char *close)
@@ -84,101 +83,23 @@ static void array_param(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const
     cq_dsl_sb_puts(&g->sb, close);
 }
 
-static void pattern(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *word,
-                    bool pre, bool post)
+/* col [NOT ]LIKE $n, col [NOT ]ILIKE $n */
+static void like(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const struct cq_dsl_like *k)
 {
-    binary(g, c, word, cq_dsl_gen_like_val(g, c->value, pre, post), CQ_DSL_T_STRING);
-}
-
-static void between(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, bool neg)
-{
-    enum cq_dsl_type t = c->col->type;
+    static const char *const words[2][2] = {{" LIKE ", " ILIKE "}, {" NOT LIKE ", " NOT ILIKE "}};
+    const struct cq_dsl_val *v = k->text ? cq_dsl_gen_like_val(g, c->value, k->pre, k->post)
+                                         : c->value;
 
     cq_dsl_gen_col(g, c->tab, c->col);
-    if (neg) {
-        CQ_DSL_LIT(&g->sb, " NOT BETWEEN ");
-    } else {
-        CQ_DSL_LIT(&g->sb, " BETWEEN ");
-    }
-    cq_dsl_gen_param(g, cq_dsl_val_get(c->value, "from"), t, false, NULL);
-    CQ_DSL_LIT(&g->sb, " AND ");
-    cq_dsl_gen_param(g, cq_dsl_val_get(c->value, "to"), t, false, NULL);
-}
-
-static void func_cmp(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *fn,
-                     const char *rest)
-{
-    cq_dsl_sb_puts(&g->sb, fn);
-    cq_dsl_gen_col(g, c->tab, c->col);
-    cq_dsl_sb_puts(&g->sb, rest);
-}
-
-/* The LIKE family (like, ilike, contains, startsWith, endsWith and their variants). */
-static int patterns(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
-{
-    const struct cq_dsl_val *v = c->value;
-
-    switch (c->op) {
-    case CQ_DSL_OP_LIKE:
-        binary(g, c, " LIKE ", v, CQ_DSL_T_STRING);
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_LIKE:
-        binary(g, c, " NOT LIKE ", v, CQ_DSL_T_STRING);
-        return CQ_OK;
-    case CQ_DSL_OP_ILIKE:
-        binary(g, c, " ILIKE ", v, CQ_DSL_T_STRING);
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_ILIKE:
-        binary(g, c, " NOT ILIKE ", v, CQ_DSL_T_STRING);
-        return CQ_OK;
-    case CQ_DSL_OP_CONTAINS:
-        pattern(g, c, " LIKE ", true, true);
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_CONTAINS:
-        pattern(g, c, " NOT LIKE ", true, true);
-        return CQ_OK;
-    case CQ_DSL_OP_ICONTAINS:
-        pattern(g, c, " ILIKE ", true, true);
-        return CQ_OK;
-    case CQ_DSL_OP_NOT_ICONTAINS:
-        pattern(g, c, " NOT ILIKE ", true, true);
-        return CQ_OK;
-    case CQ_DSL_OP_STARTS_WITH:
-        pattern(g, c, " LIKE ", false, true);
-        return CQ_OK;
-    case CQ_DSL_OP_ISTARTS_WITH:
-        pattern(g, c, " ILIKE ", false, true);
-        return CQ_OK;
-    case CQ_DSL_OP_ENDS_WITH:
-        pattern(g, c, " LIKE ", true, false);
-        return CQ_OK;
-    case CQ_DSL_OP_IENDS_WITH:
-        pattern(g, c, " ILIKE ", true, false);
-        return CQ_OK;
-    default:
-        break;
-    }
-    return CQ_EUNSUPPORTED;
+    cq_dsl_sb_puts(&g->sb, words[k->neg][k->ci]);
+    cq_dsl_gen_value(g, v, CQ_DSL_T_STRING);
 }
 
 static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
 {
-    const struct cq_dsl_val *v = c->value;
     enum cq_dsl_type t = c->col->type;
 
     switch (c->op) {
-    case CQ_DSL_OP_EQ:
-    case CQ_DSL_OP_NE:
-    case CQ_DSL_OP_GT:
-    case CQ_DSL_OP_LT:
-    case CQ_DSL_OP_GE:
-    case CQ_DSL_OP_LE:
-        cq_dsl_gen_col(g, c->tab, c->col);
-        cq_dsl_sb_putc(&g->sb, ' ');
-        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
-        cq_dsl_sb_putc(&g->sb, ' ');
-        cq_dsl_gen_param(g, v, t, false, NULL);
-        return CQ_OK;
     case CQ_DSL_OP_IN:
         array_param(g, c, " = ANY(", ")");
         return CQ_OK;
@@ -187,27 +108,14 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
         return CQ_OK;
     case CQ_DSL_OP_BETWEEN:
     case CQ_DSL_OP_NOT_BETWEEN:
-        between(g, c, c->op == CQ_DSL_OP_NOT_BETWEEN);
-        return CQ_OK;
-    case CQ_DSL_OP_IS_NULL:
         cq_dsl_gen_col(g, c->tab, c->col);
-        CQ_DSL_LIT(&g->sb, " IS NULL");
-        return CQ_OK;
-    case CQ_DSL_OP_IS_NOT_NULL:
-        cq_dsl_gen_col(g, c->tab, c->col);
-        CQ_DSL_LIT(&g->sb, " IS NOT NULL");
-        return CQ_OK;
-    case CQ_DSL_OP_LEVENSHTEIN_LTE:
-        func_cmp(g, c, "levenshtein(", ", ");
-        cq_dsl_gen_param(g, cq_dsl_val_get(v, "text"), CQ_DSL_T_STRING, false, NULL);
-        CQ_DSL_LIT(&g->sb, ") <= ");
-        cq_dsl_gen_param(g, cq_dsl_val_get(v, "maxDistance"), CQ_DSL_T_INT, false, NULL);
+        cq_dsl_gen_between(g, c->op == CQ_DSL_OP_NOT_BETWEEN, c->value, t, cq_dsl_gen_value);
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_CONTAINS:
-        cq_dsl_gen_param(g, v, t, false, NULL);
+        cq_dsl_gen_value(g, c->value, t);
         CQ_DSL_LIT(&g->sb, "::");
         cq_dsl_sb_puts(&g->sb, scalar_cast[t]);
-        func_cmp(g, c, " = ANY(", ")");
+        cq_dsl_gen_wrap(g, c, " = ANY(", ")");
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_CONTAINS_ALL:
         array_param(g, c, " @> ", "");
@@ -216,15 +124,15 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
         array_param(g, c, " && ", "");
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_IS_EMPTY:
-        func_cmp(g, c, "cardinality(", ") = 0");
+        cq_dsl_gen_wrap(g, c, "cardinality(", ") = 0");
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_IS_NOT_EMPTY:
-        func_cmp(g, c, "cardinality(", ") > 0");
+        cq_dsl_gen_wrap(g, c, "cardinality(", ") > 0");
         return CQ_OK;
     default:
         break;
     }
-    return patterns(g, c);
+    return cq_dsl_gen_cond_std(g, c, like);
 }
 
 /* PostgreSQL has no min/max for boolean or uuid: bool_and/bool_or are the same aggregates for
@@ -253,11 +161,11 @@ static bool agg(struct cq_dsl_gen *g, enum cq_dsl_aggfn fn, const struct cq_dsl_
 const struct cq_dsl_dialect cq_dsl_dialect_pg = {
     .id = CQ_DIALECT_PG,
     .name = "postgres",
-    .counted_rewrite = false,
+    .list_open = "(",
+    .levenshtein = "levenshtein(",
     .quote_ident = cq_dsl_quote_dq,
     .quote_lit = cq_dsl_quote_sq,
     .placeholder = placeholder,
     .cond = cond,
     .agg = agg,
-    .having = cq_dsl_gen_having_std,
 };

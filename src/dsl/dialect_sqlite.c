@@ -19,40 +19,28 @@
 
 #include "dsl/internal.h"
 
-static void placeholder(struct cq_dsl_gen *g, size_t n, const char *ch_type)
+/* Opens the conversion under which a value of type t compares: timestamps as instants, dates
+ * as dates. True when there is one to close. */
+static bool convert_open(struct cq_dsl_gen *g, enum cq_dsl_type t)
 {
-    (void)n;
-    (void)ch_type;
-    cq_dsl_sb_putc(&g->sb, '?');
-}
-
-static void col(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
-{
-    cq_dsl_gen_col(g, c->tab, c->col);
-}
-
-/* The column as it compares: timestamps as instants. */
-static void lhs(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
-{
-    if (c->col->type == CQ_DSL_T_TIMESTAMP) {
+    if (t == CQ_DSL_T_TIMESTAMP) {
         CQ_DSL_LIT(&g->sb, "julianday(");
-        col(g, c);
-        cq_dsl_sb_putc(&g->sb, ')');
-        return;
+        return true;
     }
-    col(g, c);
+    if (t == CQ_DSL_T_DATE) {
+        CQ_DSL_LIT(&g->sb, "date(");
+        return true;
+    }
+    return false;
 }
 
 /* A bound value as it compares with a column of type t. */
 static void value(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t)
 {
-    if (t == CQ_DSL_T_TIMESTAMP) {
-        CQ_DSL_LIT(&g->sb, "julianday(");
-    } else if (t == CQ_DSL_T_DATE) {
-        CQ_DSL_LIT(&g->sb, "date(");
-    }
-    cq_dsl_gen_param(g, v, t, false, NULL);
-    if (t == CQ_DSL_T_TIMESTAMP || t == CQ_DSL_T_DATE) {
+    bool conv = convert_open(g, t);
+
+    cq_dsl_gen_value(g, v, t);
+    if (conv) {
         cq_dsl_sb_putc(&g->sb, ')');
     }
 }
@@ -60,17 +48,24 @@ static void value(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_
 /* "h"."value" (an element of a JSON array) as it compares. */
 static void element(struct cq_dsl_gen *g, const char *alias, enum cq_dsl_type t)
 {
-    if (t == CQ_DSL_T_TIMESTAMP) {
-        CQ_DSL_LIT(&g->sb, "julianday(");
-    } else if (t == CQ_DSL_T_DATE) {
-        CQ_DSL_LIT(&g->sb, "date(");
-    }
+    bool conv = convert_open(g, t);
+
     cq_dsl_gen_ident(g, alias);
     cq_dsl_sb_putc(&g->sb, '.');
     cq_dsl_gen_ident(g, "value");
-    if (t == CQ_DSL_T_TIMESTAMP || t == CQ_DSL_T_DATE) {
+    if (conv) {
         cq_dsl_sb_putc(&g->sb, ')');
     }
+}
+
+/* The column as it compares: timestamps as instants. */
+static void lhs(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+{
+    if (c->col->type == CQ_DSL_T_TIMESTAMP) {
+        cq_dsl_gen_wrap(g, c, "julianday(", ")");
+        return;
+    }
+    cq_dsl_gen_col(g, c->tab, c->col);
 }
 
 /* ---- patterns ------------------------------------------------------------------------------ */
@@ -87,10 +82,8 @@ static size_t glob_lit(char *w, char c)
     return 1;
 }
 
-/* A GLOB pattern: the raw text (wildcards escaped) with '*' before and/or after; or, with
- * from_like, a LIKE pattern (PostgreSQL rules: % _ and a backslash escape) translated. */
-static const struct cq_dsl_val *glob_val(struct cq_dsl_gen *g, const struct cq_dsl_val *v,
-                                         bool from_like, bool pre, bool post)
+/* A LIKE pattern (PostgreSQL rules: % _ and a backslash escape) as a GLOB pattern. */
+static const struct cq_dsl_val *glob_val(struct cq_dsl_gen *g, const struct cq_dsl_val *v)
 {
     struct cq_dsl_val *nv;
     char *w, *start;
@@ -98,75 +91,60 @@ static const struct cq_dsl_val *glob_val(struct cq_dsl_gen *g, const struct cq_d
     if (v->kind != CQ_DSL_V_STRING) {
         return v;
     }
-    nv = cq_dsl_gen_str_val(g, v->len * 3 + 2, &start);
+    nv = cq_dsl_gen_str_val(g, v->len * 3, &start);
     if (nv == NULL) {
         return v;
     }
     w = start;
-    if (pre) {
-        *w++ = '*';
-    }
     for (size_t i = 0; i < v->len; i++) {
         char c = v->s[i];
-        if (from_like && c == '\\' && i + 1 < v->len) {
+        if (c == '\\' && i + 1 < v->len) {
             w += glob_lit(w, v->s[++i]);
-        } else if (from_like && c == '%') {
+        } else if (c == '%') {
             *w++ = '*';
-        } else if (from_like && c == '_') {
+        } else if (c == '_') {
             *w++ = '?';
         } else {
             w += glob_lit(w, c);
         }
-    }
-    if (post) {
-        *w++ = '*';
     }
     *w = '\0';
     nv->len = (size_t)(w - start);
     return nv;
 }
 
-static void glob(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, bool neg,
-                 const struct cq_dsl_val *pattern)
+/* Case-sensitive: col [NOT ]GLOB ?, the pattern translated (text to find escaped for LIKE
+ * first); case-insensitive: col [NOT ]LIKE ? ESCAPE '\'. */
+static void like(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const struct cq_dsl_like *k)
 {
-    col(g, c);
-    if (neg) {
-        CQ_DSL_LIT(&g->sb, " NOT GLOB ");
-    } else {
-        CQ_DSL_LIT(&g->sb, " GLOB ");
-    }
-    cq_dsl_gen_param(g, pattern, CQ_DSL_T_STRING, false, NULL);
-}
+    const struct cq_dsl_val *v = k->text ? cq_dsl_gen_like_val(g, c->value, k->pre, k->post)
+                                         : c->value;
 
-static void ilike(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, bool neg,
-                  const struct cq_dsl_val *pattern)
-{
-    col(g, c);
-    if (neg) {
-        CQ_DSL_LIT(&g->sb, " NOT LIKE ");
-    } else {
-        CQ_DSL_LIT(&g->sb, " LIKE ");
+    if (!k->ci) {
+        v = glob_val(g, v);
+        cq_dsl_gen_col(g, c->tab, c->col);
+        cq_dsl_sb_puts(&g->sb, k->neg ? " NOT GLOB " : " GLOB ");
+        cq_dsl_gen_value(g, v, CQ_DSL_T_STRING);
+        return;
     }
-    cq_dsl_gen_param(g, pattern, CQ_DSL_T_STRING, false, NULL);
-    CQ_DSL_LIT(&g->sb, " ESCAPE ");
-    cq_dsl_quote_sq(&g->sb, "\\", 1);
+    cq_dsl_gen_col(g, c->tab, c->col);
+    cq_dsl_sb_puts(&g->sb, k->neg ? " NOT LIKE " : " LIKE ");
+    cq_dsl_gen_value(g, v, CQ_DSL_T_STRING);
+    cq_dsl_gen_escape(g);
 }
 
 /* ---- arrays (JSON text) -------------------------------------------------------------------- */
 
-static void json_each_col(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *alias)
+/* json_each(<the column, or the value as one JSON parameter>) AS "alias" */
+static void json_each(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, bool param,
+                      const char *alias)
 {
     CQ_DSL_LIT(&g->sb, "json_each(");
-    col(g, c);
-    CQ_DSL_LIT(&g->sb, ") AS ");
-    cq_dsl_gen_ident(g, alias);
-}
-
-static void json_each_param(struct cq_dsl_gen *g, const struct cq_dsl_cond *c,
-                            const char *alias)
-{
-    CQ_DSL_LIT(&g->sb, "json_each(");
-    cq_dsl_gen_param(g, c->value, c->col->type, true, NULL);
+    if (param) {
+        cq_dsl_gen_param(g, c->value, c->col->type, true, NULL);
+    } else {
+        cq_dsl_gen_col(g, c->tab, c->col);
+    }
     CQ_DSL_LIT(&g->sb, ") AS ");
     cq_dsl_gen_ident(g, alias);
 }
@@ -178,7 +156,7 @@ static void array_op(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     switch (c->op) {
     case CQ_DSL_OP_ARRAY_CONTAINS:
         CQ_DSL_LIT(&g->sb, "EXISTS (SELECT 1 FROM ");
-        json_each_col(g, c, "h");
+        json_each(g, c, false, "h");
         CQ_DSL_LIT(&g->sb, " WHERE ");
         element(g, "h", t);
         CQ_DSL_LIT(&g->sb, " = ");
@@ -188,9 +166,9 @@ static void array_op(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     case CQ_DSL_OP_ARRAY_CONTAINS_ALL:
         /* no wanted element is missing (NOT IN would trip over a NULL element) */
         CQ_DSL_LIT(&g->sb, "NOT EXISTS (SELECT 1 FROM ");
-        json_each_param(g, c, "n");
+        json_each(g, c, true, "n");
         CQ_DSL_LIT(&g->sb, " WHERE NOT EXISTS (SELECT 1 FROM ");
-        json_each_col(g, c, "h");
+        json_each(g, c, false, "h");
         CQ_DSL_LIT(&g->sb, " WHERE ");
         element(g, "h", t);
         CQ_DSL_LIT(&g->sb, " = ");
@@ -199,9 +177,9 @@ static void array_op(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
         return;
     case CQ_DSL_OP_ARRAY_CONTAINS_ANY:
         CQ_DSL_LIT(&g->sb, "EXISTS (SELECT 1 FROM ");
-        json_each_col(g, c, "h");
+        json_each(g, c, false, "h");
         CQ_DSL_LIT(&g->sb, ", ");
-        json_each_param(g, c, "n");
+        json_each(g, c, true, "n");
         CQ_DSL_LIT(&g->sb, " WHERE ");
         element(g, "h", t);
         CQ_DSL_LIT(&g->sb, " = ");
@@ -209,58 +187,14 @@ static void array_op(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
         cq_dsl_sb_putc(&g->sb, ')');
         return;
     case CQ_DSL_OP_ARRAY_IS_EMPTY:
+        cq_dsl_gen_wrap(g, c, "json_array_length(", ") = 0");
+        return;
     case CQ_DSL_OP_ARRAY_IS_NOT_EMPTY:
-        CQ_DSL_LIT(&g->sb, "json_array_length(");
-        col(g, c);
-        if (c->op == CQ_DSL_OP_ARRAY_IS_EMPTY) {
-            CQ_DSL_LIT(&g->sb, ") = 0");
-        } else {
-            CQ_DSL_LIT(&g->sb, ") > 0");
-        }
+        cq_dsl_gen_wrap(g, c, "json_array_length(", ") > 0");
         return;
     default:
         break;
     }
-}
-
-/* The LIKE family (like, ilike, contains, startsWith, endsWith and their variants). */
-static int patterns(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
-{
-    const struct cq_dsl_val *v = c->value;
-
-    switch (c->op) {
-    case CQ_DSL_OP_LIKE:
-    case CQ_DSL_OP_NOT_LIKE:
-        glob(g, c, c->op == CQ_DSL_OP_NOT_LIKE, glob_val(g, v, true, false, false));
-        return CQ_OK;
-    case CQ_DSL_OP_CONTAINS:
-    case CQ_DSL_OP_NOT_CONTAINS:
-        glob(g, c, c->op == CQ_DSL_OP_NOT_CONTAINS, glob_val(g, v, false, true, true));
-        return CQ_OK;
-    case CQ_DSL_OP_STARTS_WITH:
-        glob(g, c, false, glob_val(g, v, false, false, true));
-        return CQ_OK;
-    case CQ_DSL_OP_ENDS_WITH:
-        glob(g, c, false, glob_val(g, v, false, true, false));
-        return CQ_OK;
-    case CQ_DSL_OP_ILIKE:
-    case CQ_DSL_OP_NOT_ILIKE:
-        ilike(g, c, c->op == CQ_DSL_OP_NOT_ILIKE, v);
-        return CQ_OK;
-    case CQ_DSL_OP_ICONTAINS:
-    case CQ_DSL_OP_NOT_ICONTAINS:
-        ilike(g, c, c->op == CQ_DSL_OP_NOT_ICONTAINS, cq_dsl_gen_like_val(g, v, true, true));
-        return CQ_OK;
-    case CQ_DSL_OP_ISTARTS_WITH:
-        ilike(g, c, false, cq_dsl_gen_like_val(g, v, false, true));
-        return CQ_OK;
-    case CQ_DSL_OP_IENDS_WITH:
-        ilike(g, c, false, cq_dsl_gen_like_val(g, v, true, false));
-        return CQ_OK;
-    default:
-        break;
-    }
-    return CQ_EUNSUPPORTED;
 }
 
 static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
@@ -276,14 +210,12 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     case CQ_DSL_OP_GE:
     case CQ_DSL_OP_LE:
         lhs(g, c);
-        cq_dsl_sb_putc(&g->sb, ' ');
-        cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(c->op));
-        cq_dsl_sb_putc(&g->sb, ' ');
+        cq_dsl_gen_cmp_op(g, c->op);
         value(g, v, t);
         return CQ_OK;
     case CQ_DSL_OP_IN:
     case CQ_DSL_OP_NOT_IN:
-        col(g, c);
+        cq_dsl_gen_col(g, c->tab, c->col);
         if (c->op == CQ_DSL_OP_IN) {
             CQ_DSL_LIT(&g->sb, " IN (SELECT ");
         } else {
@@ -297,30 +229,7 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     case CQ_DSL_OP_BETWEEN:
     case CQ_DSL_OP_NOT_BETWEEN:
         lhs(g, c);
-        if (c->op == CQ_DSL_OP_BETWEEN) {
-            CQ_DSL_LIT(&g->sb, " BETWEEN ");
-        } else {
-            CQ_DSL_LIT(&g->sb, " NOT BETWEEN ");
-        }
-        value(g, cq_dsl_val_get(v, "from"), t);
-        CQ_DSL_LIT(&g->sb, " AND ");
-        value(g, cq_dsl_val_get(v, "to"), t);
-        return CQ_OK;
-    case CQ_DSL_OP_IS_NULL:
-        col(g, c);
-        CQ_DSL_LIT(&g->sb, " IS NULL");
-        return CQ_OK;
-    case CQ_DSL_OP_IS_NOT_NULL:
-        col(g, c);
-        CQ_DSL_LIT(&g->sb, " IS NOT NULL");
-        return CQ_OK;
-    case CQ_DSL_OP_LEVENSHTEIN_LTE:
-        CQ_DSL_LIT(&g->sb, "levenshtein(");
-        col(g, c);
-        CQ_DSL_LIT(&g->sb, ", ");
-        cq_dsl_gen_param(g, cq_dsl_val_get(v, "text"), CQ_DSL_T_STRING, false, NULL);
-        CQ_DSL_LIT(&g->sb, ") <= ");
-        cq_dsl_gen_param(g, cq_dsl_val_get(v, "maxDistance"), CQ_DSL_T_INT, false, NULL);
+        cq_dsl_gen_between(g, c->op == CQ_DSL_OP_NOT_BETWEEN, v, t, value);
         return CQ_OK;
     case CQ_DSL_OP_ARRAY_CONTAINS:
     case CQ_DSL_OP_ARRAY_CONTAINS_ALL:
@@ -332,16 +241,16 @@ static int cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
     default:
         break;
     }
-    return patterns(g, c);
+    return cq_dsl_gen_cond_std(g, c, like);
 }
 
 const struct cq_dsl_dialect cq_dsl_dialect_sqlite = {
     .id = CQ_DIALECT_SQLITE,
     .name = "sqlite",
-    .counted_rewrite = false,
+    .list_open = "(",
+    .levenshtein = "levenshtein(",
     .quote_ident = cq_dsl_quote_dq,
     .quote_lit = cq_dsl_quote_sq,
-    .placeholder = placeholder,
+    .placeholder = cq_dsl_placeholder_qmark,
     .cond = cond,
-    .having = cq_dsl_gen_having_std,
 };

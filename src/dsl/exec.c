@@ -101,26 +101,22 @@ static int internal_error(struct cq_dsl_error *e, int rc, const char *msg)
     return rc != CQ_OK ? rc : CQ_EINTERNAL;
 }
 
-static int executor_missing(struct cq_dsl_error *e, const char *database)
+/* Nothing can run the plan: ExecutionError `code`, "<what>: <id>", details {code, key: id}. */
+static int missing(struct cq_dsl_error *e, const char *code, const char *what, const char *key,
+                   const char *id)
 {
     char msg[300];
     json_t *d = json_object();
-    snprintf(msg, sizeof(msg), "Executor missing for database: %s", database);
-    json_object_set_new(d, "code", json_string("EXECUTOR_MISSING"));
-    json_object_set_new(d, "database", json_string(database));
-    cq_dsl_error_execution(e, "EXECUTOR_MISSING", msg, d, NULL);
+    snprintf(msg, sizeof(msg), "%s: %s", what, id);
+    json_object_set_new(d, "code", json_string(code));
+    json_object_set_new(d, key, json_string(id));
+    cq_dsl_error_execution(e, code, msg, d, NULL);
     return CQ_EUNSUPPORTED;
 }
 
-static int cache_missing(struct cq_dsl_error *e, const char *cache_id)
+static int executor_missing(struct cq_dsl_error *e, const char *database)
 {
-    char msg[300];
-    json_t *d = json_object();
-    snprintf(msg, sizeof(msg), "Cache provider missing: %s", cache_id);
-    json_object_set_new(d, "code", json_string("CACHE_PROVIDER_MISSING"));
-    json_object_set_new(d, "cacheId", json_string(cache_id));
-    cq_dsl_error_execution(e, "CACHE_PROVIDER_MISSING", msg, d, NULL);
-    return CQ_EUNSUPPORTED;
+    return missing(e, "EXECUTOR_MISSING", "Executor missing for database", "database", database);
 }
 
 /* {"message","name"} as the reference serialises a driver's error. */
@@ -350,7 +346,8 @@ static int pick_executor(const struct cq_dsl_compiled *c, const struct cq_dsl_ex
     if (c->strategy == CQ_DSL_STRAT_CACHE) {
         const char *id = c->cached != NULL && c->cached->cache != NULL ? c->cached->cache->id
                          : c->target != NULL ? c->target : "";
-        return cache_missing(e, id); /* no Redis cache provider yet */
+        /* no Redis cache provider yet */
+        return missing(e, "CACHE_PROVIDER_MISSING", "Cache provider missing", "cacheId", id);
     }
     if (env == NULL || env->acquire == NULL || c->db->connection == NULL ||
         (c->dialect != CQ_DIALECT_PG && c->dialect != CQ_DIALECT_SQLITE)) {

@@ -129,21 +129,27 @@ struct cq_dsl_sb {
     int rc;                       /* sticky CQ_ENOMEM */
 };
 
+/* The appends below are a bounds check and a copy, forced inline so that a literal's copy
+ * compiles to a few moves wherever it is printed: left to itself, link-time optimisation
+ * stops inlining them in the largest functions (cq_dsl_gen_emit), which cost the simple
+ * select of bench/dsl_bench.c about 4%. */
+#define CQ_DSL_SB_INLINE static inline __attribute__((always_inline))
+
 /* Makes room for n more bytes and returns where to write them (then cq_dsl_sb_commit), or
  * NULL after a failure. */
 char *cq_dsl_sb_grow(struct cq_dsl_sb *b, size_t n);
-static inline char *cq_dsl_sb_reserve(struct cq_dsl_sb *b, size_t n)
+CQ_DSL_SB_INLINE char *cq_dsl_sb_reserve(struct cq_dsl_sb *b, size_t n)
 {
     if (n < b->cap - b->len) {
         return b->p + b->len;
     }
     return cq_dsl_sb_grow(b, n);
 }
-static inline void cq_dsl_sb_commit(struct cq_dsl_sb *b, size_t n)
+CQ_DSL_SB_INLINE void cq_dsl_sb_commit(struct cq_dsl_sb *b, size_t n)
 {
     b->len += n;
 }
-static inline void cq_dsl_sb_put(struct cq_dsl_sb *b, const char *s, size_t n)
+CQ_DSL_SB_INLINE void cq_dsl_sb_put(struct cq_dsl_sb *b, const char *s, size_t n)
 {
     char *w = cq_dsl_sb_reserve(b, n);
     if (w != NULL) {
@@ -151,7 +157,7 @@ static inline void cq_dsl_sb_put(struct cq_dsl_sb *b, const char *s, size_t n)
         b->len += n;
     }
 }
-static inline void cq_dsl_sb_putc(struct cq_dsl_sb *b, char c)
+CQ_DSL_SB_INLINE void cq_dsl_sb_putc(struct cq_dsl_sb *b, char c)
 {
     char *w = cq_dsl_sb_reserve(b, 1);
     if (w != NULL) {
@@ -222,24 +228,49 @@ struct cq_dsl_gen {
     int rc;                       /* first hard failure (ENOMEM, inconsistent query) */
 };
 
-/* The only code that prints quote characters or placeholders for its dialect. */
+/* Prints one bound value that meets type t: a placeholder, or one wrapped in a conversion. */
+typedef void (*cq_dsl_value_fn)(struct cq_dsl_gen *g, const struct cq_dsl_val *v,
+                                enum cq_dsl_type t);
+
+/* An operator of the LIKE family taken apart (like, ilike, contains, startsWith, endsWith and
+ * their variants), for the dialect to spell. */
+struct cq_dsl_like {
+    bool neg;                     /* notLike, notIlike, notContains, notIcontains */
+    bool ci;                      /* case-insensitive: ilike, icontains, istartsWith, iendsWith */
+    bool text;                    /* the value is text to find (contains, startsWith...), not a
+                                     pattern of its own (like, ilike) */
+    bool pre, post;               /* text: anything may come before / after it */
+};
+typedef void (*cq_dsl_like_fn)(struct cq_dsl_gen *g, const struct cq_dsl_cond *c,
+                               const struct cq_dsl_like *k);
+
+/* The only code that prints quote characters or placeholders for its dialect. What every
+ * dialect prints alike is in sqlgen_where.c; the fields below say how a dialect differs. */
 struct cq_dsl_dialect {
     enum cq_dialect id;
     const char *name;             /* "postgres" ... */
     bool counted_rewrite;         /* counted >,>=,<,<= as IN/NOT IN ... GROUP BY (CH, Trino) */
+    bool having_alias;            /* HAVING names the select alias, which only ClickHouse
+                                     resolves there; else the aggregate expression */
+    bool not_between_paren;       /* negated BETWEEN as NOT (x BETWEEN a AND b) (CH); else
+                                     x NOT BETWEEN a AND b */
+    const char *list_open;        /* opens the list of x [NOT ]IN: "(" or "tuple(" (CH) */
+    const char *levenshtein;      /* levenshteinLte's function and its "(" */
     void (*quote_ident)(struct cq_dsl_sb *b, const char *s, size_t len);
     void (*quote_lit)(struct cq_dsl_sb *b, const char *s, size_t len);
-    /* Prints the placeholder of parameter n (1-based); ch_type is the ClickHouse type. */
+    /* Prints the placeholder of parameter n (1-based; g->params[n - 1] is recorded).
+     * ch_type is the ClickHouse type; NULL = the one of the parameter's type. */
     void (*placeholder)(struct cq_dsl_gen *g, size_t n, const char *ch_type);
-    /* Prints a value condition; CQ_EUNSUPPORTED when the dialect cannot express c->op. */
+    /* Prints a value condition; CQ_EUNSUPPORTED when the dialect cannot express c->op.
+     * A dialect prints its own forms and leaves the others to cq_dsl_gen_cond_std. */
     int (*cond)(struct cq_dsl_gen *g, const struct cq_dsl_cond *c);
     /* Prints FN(col) when the dialect needs another spelling for the column's type (true),
      * or leaves it to the standard FN(col) (false). NULL = always standard. */
     bool (*agg)(struct cq_dsl_gen *g, enum cq_dsl_aggfn fn, const struct cq_dsl_gtab *tab,
                 const struct cq_dsl_column *c);
-    /* Prints a HAVING condition on aggregation agg; CQ_EUNSUPPORTED as above. */
-    int (*having)(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg, enum cq_dsl_op op,
-                  const struct cq_dsl_val *v);
+    /* Prints a HAVING value. HAVING values are not typed by validation, so the type follows
+     * the JSON value and t is meaningless. NULL = a placeholder typed by the value's kind. */
+    cq_dsl_value_fn having_value;
 };
 
 extern const struct cq_dsl_dialect cq_dsl_dialect_pg;
@@ -253,12 +284,16 @@ const struct cq_dsl_dialect *cq_dsl_dialect_get(enum cq_dialect d);
  * "x" with " doubled, 'x' with ' doubled. */
 void cq_dsl_quote_dq(struct cq_dsl_sb *b, const char *s, size_t len);
 void cq_dsl_quote_sq(struct cq_dsl_sb *b, const char *s, size_t len);
+/* The positional placeholder ? (dialect_pg.c; Trino and SQLite). */
+void cq_dsl_placeholder_qmark(struct cq_dsl_gen *g, size_t n, const char *ch_type);
 
 /* ---- helpers the dialects print with (sqlgen.c) ---- */
 
 extern const struct cq_dsl_val cq_dsl_null_val;
 /* Member `key` of an object value, or cq_dsl_null_val. */
 const struct cq_dsl_val *cq_dsl_val_get(const struct cq_dsl_val *v, const char *key);
+/* A whole number (into *n): any integer, or a non-negative integral real below 9.2e18. */
+bool cq_dsl_val_whole(const struct cq_dsl_val *v, int64_t *n);
 void cq_dsl_gen_ident(struct cq_dsl_gen *g, const char *s);
 /* "alias"."phys" */
 void cq_dsl_gen_col(struct cq_dsl_gen *g, const struct cq_dsl_gtab *tab,
@@ -274,12 +309,40 @@ const struct cq_dsl_val *cq_dsl_gen_like_val(struct cq_dsl_gen *g, const struct 
 struct cq_dsl_val *cq_dsl_gen_str_val(struct cq_dsl_gen *g, size_t cap, char **buf);
 /* FN(col|*) of an aggregation. */
 void cq_dsl_gen_agg_expr(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg);
-/* HAVING the standard way (PostgreSQL, Trino, SQLite): the aggregate expression, not its
- * alias; in/notIn as IN (p, ...). */
-int cq_dsl_gen_having_std(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg,
-                          enum cq_dsl_op op, const struct cq_dsl_val *v);
-/* The comparison operators' SQL text ("=", "!=", ">" ...). */
-const char *cq_dsl_gen_cmp(enum cq_dsl_op op);
+/* The aggregation whose alias is `alias` (NULL if none). */
+const struct cq_dsl_agg *cq_dsl_gen_agg_by_alias(const struct cq_dsl_query *q,
+                                                 const char *alias);
+
+/* ---- value conditions: the pieces every dialect prints alike (sqlgen_where.c) ---- */
+
+/* A placeholder for v typed t (the cq_dsl_value_fn of a plain parameter). */
+void cq_dsl_gen_value(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t);
+/* fn, the column, rest: ("cardinality(", ") = 0"). */
+void cq_dsl_gen_wrap(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *fn,
+                     const char *rest);
+/* fn, the column, ", ", v printed by cq_dsl_gen_value, ")": has(col, {p1:String}). */
+void cq_dsl_gen_call(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *fn,
+                     const struct cq_dsl_val *v, enum cq_dsl_type t);
+/* " = ", " != ", " > " ... of a comparison operator. */
+void cq_dsl_gen_cmp_op(struct cq_dsl_gen *g, enum cq_dsl_op op);
+/* The elements of a list value (a non-array value is a list of one), each printed by value,
+ * ", " between. */
+void cq_dsl_gen_list(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t,
+                     cq_dsl_value_fn value);
+/* " [NOT ]IN " and the list in the dialect's parentheses (list_open ... ")"). */
+void cq_dsl_gen_in(struct cq_dsl_gen *g, bool neg, const struct cq_dsl_val *v,
+                   enum cq_dsl_type t, cq_dsl_value_fn value);
+/* " [NOT ]BETWEEN <from> AND <to>" after the left side, each bound printed by value. */
+void cq_dsl_gen_between(struct cq_dsl_gen *g, bool neg, const struct cq_dsl_val *v,
+                        enum cq_dsl_type t, cq_dsl_value_fn value);
+/* " ESCAPE '\'": the backslash of cq_dsl_gen_like_val made the escape character. */
+void cq_dsl_gen_escape(struct cq_dsl_gen *g);
+/*
+ * The forms no dialect spells its own way: col op P for the comparisons, col IS [NOT ]NULL,
+ * levenshteinLte through the dialect's function, and the LIKE family taken apart for like.
+ * CQ_EUNSUPPORTED for any other operator.
+ */
+int cq_dsl_gen_cond_std(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, cq_dsl_like_fn like);
 
 /* ---- the generator's stages ---- */
 
@@ -312,16 +375,6 @@ void cq_dsl_gen_table_name(struct cq_dsl_gen *g, const struct cq_dsl_gtab *tab);
  * caught: generation never guesses). */
 void cq_dsl_gen_fail(struct cq_dsl_gen *g, const char *code, const char *message,
                      json_t *details);
-
-/*
- * Resolves names and generates SQL for the plan into out (sql, params, cols, tables).
- * CQ_OK; CQ_EINVAL with e = ValidationError UNSUPPORTED_OPERATOR when the dialect cannot
- * express an operator; CQ_ENOMEM.
- */
-int cq_dsl_generate(const struct cq_dsl_catalog *cat, const struct cq_dsl_query *q,
-                    struct cq_dsl_access *acc, const struct cq_dsl_plan *plan,
-                    enum cq_dialect dialect, struct cq_arena *a, struct cq_dsl_compiled *out,
-                    struct cq_dsl_error *e);
 
 /* Involved tables of spec §7 (plan.c): from; per join its table and its filters' EXISTS
  * tables; then the top-level EXISTS tables; de-duplicated. *out in a. */

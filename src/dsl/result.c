@@ -27,6 +27,7 @@
 
 #include "base/json.h"
 #include "base/str.h"
+#include "base/tz.h"
 #include "dsl/exec_int.h"
 
 #define PG_NAMEDATALEN 63          /* PostgreSQL truncates longer column labels */
@@ -57,30 +58,6 @@ static bool digits_at(const char *s, size_t len, size_t i, size_t n, int *out)
     }
     *out = v;
     return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
 }
 
 /* "YYYY-MM-DD" at the start of s: its year/month/day and the length read (10). */
@@ -167,15 +144,11 @@ bool cq_dsl_ts_iso(const char *s, size_t len, struct cq_buf *out)
     if (!parse_offset(s, len, i, &off)) {
         return false;
     }
-    int64_t t = (days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + sec - off) *
-                    1000 + ms;
-    int64_t days = t >= 0 ? t / 86400000 : -((-t + 86399999) / 86400000);
-    int64_t rem = t - days * 86400000;
-    int64_t yy;
-    civil_from_days(days, &yy, &mo, &d);
-    cq_buf_printf(out, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)yy, mo, d,
-                  (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
-                  (int)(rem % 1000));
+    /* the instant in UTC; an hour 24 or a second 60 carries over */
+    struct cq_tm utc;
+    cq_tz_local(NULL, cq_tz_timegm(y, mo, d, h, mi, sec) - off, &utc);
+    cq_buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.year, utc.mon, utc.mday,
+                  utc.hour, utc.min, utc.sec, ms);
     return true;
 }
 

@@ -99,25 +99,18 @@ const struct cq_dsl_val *cq_dsl_val_get(const struct cq_dsl_val *v, const char *
     return &cq_dsl_null_val;
 }
 
-const char *cq_dsl_gen_cmp(enum cq_dsl_op op)
+bool cq_dsl_val_whole(const struct cq_dsl_val *v, int64_t *n)
 {
-    switch (op) {
-    case CQ_DSL_OP_EQ:
-        return "=";
-    case CQ_DSL_OP_NE:
-        return "!=";
-    case CQ_DSL_OP_GT:
-        return ">";
-    case CQ_DSL_OP_LT:
-        return "<";
-    case CQ_DSL_OP_GE:
-        return ">=";
-    case CQ_DSL_OP_LE:
-        return "<=";
-    default:
-        break;
+    if (v->kind == CQ_DSL_V_INT) {
+        *n = v->i;
+        return true;
     }
-    return NULL;
+    if (v->kind == CQ_DSL_V_REAL && v->d >= 0 && v->d < 9.2e18 &&
+        (double)(int64_t)v->d == v->d) {
+        *n = (int64_t)v->d;
+        return true;
+    }
+    return false;
 }
 
 void cq_dsl_gen_ident(struct cq_dsl_gen *g, const char *s)
@@ -139,17 +132,12 @@ void cq_dsl_gen_param(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_
     struct cq_dsl_param *p;
 
     if (g->n_params == g->cap_params) {
-        size_t cap = g->cap_params != 0 ? g->cap_params * 2 : 8;
-        struct cq_dsl_param *np = cq_arena_alloc(g->a, cap * sizeof(*np));
-        if (np == NULL) {
+        p = cq_arena_grow(g->a, g->params, g->n_params, &g->cap_params, sizeof(*p));
+        if (p == NULL) {
             g->rc = CQ_ENOMEM;
             return;
         }
-        if (g->n_params > 0) {
-            memcpy(np, g->params, g->n_params * sizeof(*np));
-        }
-        g->params = np;
-        g->cap_params = cap;
+        g->params = p;
     }
     p = &g->params[g->n_params++];
     p->v = v != NULL ? v : &cq_dsl_null_val;
@@ -211,6 +199,14 @@ const struct cq_dsl_val *cq_dsl_gen_like_val(struct cq_dsl_gen *g, const struct 
 
 static const char *const agg_names[] = {"", "COUNT", "SUM", "AVG", "MIN", "MAX"};
 
+/* Column `column` of table `table` (an apiName among t0 and the joins; NULL = t0), or NULL. */
+static const struct cq_dsl_column *find_col(const struct cq_dsl_gen *g, const char *table,
+                                            const char *column, const struct cq_dsl_gtab **tab)
+{
+    *tab = table != NULL ? cq_dsl_gen_tab(g, table) : &g->tabs[0];
+    return *tab != NULL ? cq_dsl_column_by_api((*tab)->t, column) : NULL;
+}
+
 void cq_dsl_gen_agg_expr(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg)
 {
     const struct cq_dsl_gtab *tab;
@@ -225,8 +221,7 @@ void cq_dsl_gen_agg_expr(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg)
         CQ_DSL_LIT(&g->sb, "(*)");
         return;
     }
-    tab = agg->table != NULL ? cq_dsl_gen_tab(g, agg->table) : &g->tabs[0];
-    c = tab != NULL ? cq_dsl_column_by_api(tab->t, agg->column) : NULL;
+    c = find_col(g, agg->table, agg->column, &tab);
     if (c == NULL) {
         cq_dsl_gen_fail(g, "INVALID_AGGREGATION", "Aggregation does not resolve", NULL);
         return;
@@ -330,10 +325,8 @@ void cq_dsl_gen_table_name(struct cq_dsl_gen *g, const struct cq_dsl_gtab *tab)
     }
 }
 
-/* The relation between registered table r and table j, either direction (spec §8.3):
- * r.lc = j.rc. */
-static bool relate(const struct cq_dsl_table *r, const struct cq_dsl_table *j,
-                   const struct cq_dsl_column **lc, const struct cq_dsl_column **rc)
+bool cq_dsl_gen_relate(const struct cq_dsl_table *r, const struct cq_dsl_table *j,
+                       const struct cq_dsl_column **lc, const struct cq_dsl_column **rc)
 {
     for (size_t i = 0; i < r->n_relations; i++) {
         const struct cq_dsl_relation *rel = &r->relations[i];
@@ -352,12 +345,6 @@ static bool relate(const struct cq_dsl_table *r, const struct cq_dsl_table *j,
         }
     }
     return false;
-}
-
-bool cq_dsl_gen_relate(const struct cq_dsl_table *r, const struct cq_dsl_table *j,
-                       const struct cq_dsl_column **lc, const struct cq_dsl_column **rc)
-{
-    return relate(r, j, lc, rc);
 }
 
 static json_t *table_details(const char *t)
@@ -392,7 +379,7 @@ static void register_joins(struct cq_dsl_gen *g)
             cq_dsl_gen_alias(g, tab, 't');
             tab->join = &q->joins[i];
             for (size_t k = 0; k < g->n_tabs && tab->on_l == NULL; k++) {
-                if (relate(g->tabs[k].t, t, &tab->on_l, &tab->on_r)) {
+                if (cq_dsl_gen_relate(g->tabs[k].t, t, &tab->on_l, &tab->on_r)) {
                     tab->on_l_tab = &g->tabs[k];
                 }
             }
@@ -410,9 +397,7 @@ static void register_joins(struct cq_dsl_gen *g)
 
 /* ---- selected columns (spec §8.2, §10.1) -------------------------------------------------- */
 
-#define pick cq_dsl_cref
-
-static size_t pick_table(struct cq_dsl_gen *g, struct pick *v, const struct cq_dsl_gtab *tab,
+static size_t pick_table(struct cq_dsl_gen *g, struct cq_dsl_cref *v, const struct cq_dsl_gtab *tab,
                          bool has, const char *const *names, size_t n_names)
 {
     size_t n = 0;
@@ -444,17 +429,15 @@ static size_t pick_table(struct cq_dsl_gen *g, struct pick *v, const struct cq_d
     return n;
 }
 
-static size_t pick_group_by(struct cq_dsl_gen *g, struct pick *v)
+static size_t pick_group_by(struct cq_dsl_gen *g, struct cq_dsl_cref *v)
 {
     const struct cq_dsl_query *q = g->q;
     size_t n = 0;
 
     for (size_t i = 0; i < q->n_group_by; i++) {
-        const struct cq_dsl_colref *r = &q->group_by[i];
-        const struct cq_dsl_gtab *tab = r->table != NULL ? cq_dsl_gen_tab(g, r->table)
-                                                         : &g->tabs[0];
-        const struct cq_dsl_column *c = tab != NULL ? cq_dsl_column_by_api(tab->t, r->column)
-                                                    : NULL;
+        const struct cq_dsl_gtab *tab;
+        const struct cq_dsl_column *c = find_col(g, q->group_by[i].table, q->group_by[i].column,
+                                                 &tab);
         if (c == NULL) {
             cq_dsl_gen_fail(g, "INVALID_GROUP_BY", "GroupBy column does not resolve", NULL);
             return 0;
@@ -478,7 +461,7 @@ static char *concat3(struct cq_arena *a, const char *x, size_t xl, const char *s
     return s;
 }
 
-static void outcol_plain(struct cq_dsl_gen *g, struct cq_dsl_outcol *o, const struct pick *p,
+static void outcol_plain(struct cq_dsl_gen *g, struct cq_dsl_outcol *o, const struct cq_dsl_cref *p,
                          bool collide)
 {
     const struct cq_dsl_column *c = p->c;
@@ -502,6 +485,7 @@ static void outcol_plain(struct cq_dsl_gen *g, struct cq_dsl_outcol *o, const st
 
 static void outcol_agg(struct cq_dsl_gen *g, struct cq_dsl_outcol *o, const struct cq_dsl_agg *ag)
 {
+    const struct cq_dsl_gtab *tab;
     const struct cq_dsl_column *c = NULL;
 
     o->key = ag->alias;
@@ -509,9 +493,7 @@ static void outcol_agg(struct cq_dsl_gen *g, struct cq_dsl_outcol *o, const stru
     o->from_table = ag->table != NULL ? ag->table : g->q->from;
     o->is_agg = true;
     if (strcmp(ag->column, "*") != 0) {
-        const struct cq_dsl_gtab *tab = ag->table != NULL ? cq_dsl_gen_tab(g, ag->table)
-                                                          : &g->tabs[0];
-        c = tab != NULL ? cq_dsl_column_by_api(tab->t, ag->column) : NULL;
+        c = find_col(g, ag->table, ag->column, &tab);
     }
     if (ag->fn == CQ_DSL_AGG_COUNT) {
         o->type_name = "int";
@@ -534,7 +516,7 @@ static void outcol_agg(struct cq_dsl_gen *g, struct cq_dsl_outcol *o, const stru
 static void resolve_columns(struct cq_dsl_gen *g)
 {
     const struct cq_dsl_query *q = g->q;
-    struct pick *v;
+    struct cq_dsl_cref *v;
     size_t max, n = 0;
     bool multi = false;
 
@@ -767,9 +749,10 @@ static void joins(struct cq_dsl_gen *g)
     }
 }
 
-static const struct cq_dsl_agg *agg_by_alias(const struct cq_dsl_query *q, const char *alias)
+const struct cq_dsl_agg *cq_dsl_gen_agg_by_alias(const struct cq_dsl_query *q,
+                                                 const char *alias)
 {
-    for (size_t i = 0; i < q->n_aggs; i++) {
+    for (size_t i = 0; alias != NULL && i < q->n_aggs; i++) {
         if (q->aggs[i].alias != NULL && strcmp(q->aggs[i].alias, alias) == 0) {
             return &q->aggs[i];
         }
@@ -780,8 +763,8 @@ static const struct cq_dsl_agg *agg_by_alias(const struct cq_dsl_query *q, const
 /* A groupBy/orderBy column: <alias>.<phys>. */
 static bool colref(struct cq_dsl_gen *g, const struct cq_dsl_colref *r, const char *what)
 {
-    const struct cq_dsl_gtab *tab = r->table != NULL ? cq_dsl_gen_tab(g, r->table) : &g->tabs[0];
-    const struct cq_dsl_column *c = tab != NULL ? cq_dsl_column_by_api(tab->t, r->column) : NULL;
+    const struct cq_dsl_gtab *tab;
+    const struct cq_dsl_column *c = find_col(g, r->table, r->column, &tab);
 
     if (c == NULL) {
         const char *msg = cq_arena_printf(g->a, "%s column '%s' does not resolve", what,
@@ -808,7 +791,7 @@ static void group_order_limit(struct cq_dsl_gen *g)
     cq_dsl_gen_having(g);
     for (size_t i = 0; i < q->n_order_by; i++) {
         const struct cq_dsl_colref *r = &q->order_by[i];
-        const struct cq_dsl_agg *agg = agg_by_alias(q, r->column);
+        const struct cq_dsl_agg *agg = cq_dsl_gen_agg_by_alias(q, r->column);
         if (i == 0) {
             CQ_DSL_LIT(&g->sb, " ORDER BY ");
         } else {
@@ -828,17 +811,8 @@ static void group_order_limit(struct cq_dsl_gen *g)
     {
         const struct cq_dsl_val *lim[2] = {q->limit, q->offset};
         for (int i = 0; i < 2; i++) {
-            const struct cq_dsl_val *v = lim[i];
             int64_t n;
-            if (v == NULL) {
-                continue;
-            }
-            if (v->kind == CQ_DSL_V_INT) {
-                n = v->i;
-            } else if (v->kind == CQ_DSL_V_REAL && v->d >= 0 && v->d < 9.2e18 &&
-                       (double)(int64_t)v->d == v->d) {
-                n = (int64_t)v->d;
-            } else {
+            if (lim[i] == NULL || !cq_dsl_val_whole(lim[i], &n)) {
                 continue; /* validation refuses anything else */
             }
             if (i == 0) {
@@ -895,19 +869,4 @@ int cq_dsl_gen_emit(struct cq_dsl_gen *g)
         group_order_limit(g);
     }
     return finish(g);
-}
-
-int cq_dsl_generate(const struct cq_dsl_catalog *cat, const struct cq_dsl_query *q,
-                    struct cq_dsl_access *acc, const struct cq_dsl_plan *plan,
-                    enum cq_dialect dialect, struct cq_arena *a, struct cq_dsl_compiled *out,
-                    struct cq_dsl_error *e)
-{
-    struct cq_dsl_gen g;
-    int rc = cq_dsl_gen_resolve(&g, cat, q, acc, plan, dialect, a, out, e);
-
-    if (rc != CQ_OK) {
-        json_decref(g.unsupported);
-        return rc;
-    }
-    return cq_dsl_gen_emit(&g);
 }

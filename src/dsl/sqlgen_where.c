@@ -60,27 +60,38 @@ static bool is_or(const struct cq_dsl_filter *f)
 typedef void (*cq_dsl_node_fn)(struct cq_dsl_gen *g, const struct cq_dsl_filter *f,
                                const struct scope *sc);
 
+/* The live entries of f[0..n) joined by conn, in parentheses when more than one. top: they
+ * are the request's top-level entries, and each one's index is the filterIndex of errors. */
+static void conds(struct cq_dsl_gen *g, struct cq_dsl_filter *const *f, size_t n,
+                  const char *conn, cq_dsl_node_fn node, const struct scope *sc, bool top)
+{
+    size_t k = live(f, n);
+    bool first = true;
+
+    if (k > 1) {
+        cq_dsl_sb_putc(&g->sb, '(');
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!vanishes(f[i])) {
+            if (top) {
+                g->filter_index = i;
+            }
+            sep(g, &first, "", conn);
+            node(g, f[i], sc);
+        }
+    }
+    if (k > 1) {
+        cq_dsl_sb_putc(&g->sb, ')');
+    }
+}
+
 static void group(struct cq_dsl_gen *g, const struct cq_dsl_filter *f, const struct scope *sc,
                   cq_dsl_node_fn node)
 {
-    size_t n = live(f->conds, f->n_conds);
-    bool first = true;
-
     if (f->negate) {
         CQ_DSL_LIT(&g->sb, "NOT ");
     }
-    if (n > 1) {
-        cq_dsl_sb_putc(&g->sb, '(');
-    }
-    for (size_t i = 0; i < f->n_conds; i++) {
-        if (!vanishes(f->conds[i])) {
-            sep(g, &first, "", is_or(f) ? " OR " : " AND ");
-            node(g, f->conds[i], sc);
-        }
-    }
-    if (n > 1) {
-        cq_dsl_sb_putc(&g->sb, ')');
-    }
+    conds(g, f->conds, f->n_conds, is_or(f) ? " OR " : " AND ", node, sc, false);
 }
 
 /* ---- errors --------------------------------------------------------------------------------- */
@@ -123,6 +134,185 @@ static void fail_column(struct cq_dsl_gen *g, const char *table, const char *col
     json_object_set_new(d, "column", json_string(column));
     json_object_set_new(d, "filterIndex", json_integer((json_int_t)g->filter_index));
     cq_dsl_gen_fail(g, "UNKNOWN_COLUMN", msg ? msg : "", d);
+}
+
+/* ---- value conditions: what the dialects print alike -------------------------------------- */
+
+/* Prints a value condition through the dialect; one it cannot express fails the compile. */
+static void cond(struct cq_dsl_gen *g, const struct cq_dsl_cond *c)
+{
+    if (g->d->cond(g, c) != CQ_OK) {
+        unsupported(g, c->op, c->col->api);
+    }
+}
+
+/* The SQL text of a comparison operator ("=", "!=", ">" ...), NULL for any other. */
+static const char *cmp_text(enum cq_dsl_op op)
+{
+    switch (op) {
+    case CQ_DSL_OP_EQ:
+        return "=";
+    case CQ_DSL_OP_NE:
+        return "!=";
+    case CQ_DSL_OP_GT:
+        return ">";
+    case CQ_DSL_OP_LT:
+        return "<";
+    case CQ_DSL_OP_GE:
+        return ">=";
+    case CQ_DSL_OP_LE:
+        return "<=";
+    default:
+        break;
+    }
+    return NULL;
+}
+
+void cq_dsl_gen_cmp_op(struct cq_dsl_gen *g, enum cq_dsl_op op)
+{
+    cq_dsl_sb_putc(&g->sb, ' ');
+    cq_dsl_sb_puts(&g->sb, cmp_text(op));
+    cq_dsl_sb_putc(&g->sb, ' ');
+}
+
+void cq_dsl_gen_value(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t)
+{
+    cq_dsl_gen_param(g, v, t, false, NULL);
+}
+
+void cq_dsl_gen_wrap(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *fn,
+                     const char *rest)
+{
+    cq_dsl_sb_puts(&g->sb, fn);
+    cq_dsl_gen_col(g, c->tab, c->col);
+    cq_dsl_sb_puts(&g->sb, rest);
+}
+
+void cq_dsl_gen_call(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, const char *fn,
+                     const struct cq_dsl_val *v, enum cq_dsl_type t)
+{
+    cq_dsl_gen_wrap(g, c, fn, ", ");
+    cq_dsl_gen_value(g, v, t);
+    cq_dsl_sb_putc(&g->sb, ')');
+}
+
+/* The elements of a list value; a non-array value is a list of one. */
+static size_t val_list(const struct cq_dsl_val *v, const struct cq_dsl_val **items)
+{
+    *items = v->kind == CQ_DSL_V_ARRAY ? v->items : v;
+    return v->kind == CQ_DSL_V_ARRAY ? v->n : 1;
+}
+
+void cq_dsl_gen_list(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t,
+                     cq_dsl_value_fn value)
+{
+    const struct cq_dsl_val *items;
+    size_t n = val_list(v, &items);
+
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) {
+            CQ_DSL_LIT(&g->sb, ", ");
+        }
+        value(g, &items[i], t);
+    }
+}
+
+void cq_dsl_gen_in(struct cq_dsl_gen *g, bool neg, const struct cq_dsl_val *v,
+                   enum cq_dsl_type t, cq_dsl_value_fn value)
+{
+    cq_dsl_sb_puts(&g->sb, neg ? " NOT IN " : " IN ");
+    cq_dsl_sb_puts(&g->sb, g->d->list_open);
+    cq_dsl_gen_list(g, v, t, value);
+    cq_dsl_sb_putc(&g->sb, ')');
+}
+
+/* [NOT ]IN an empty list, which SQL cannot write: nothing is in it, everything is outside
+ * it. True when v is one and the constant was printed instead. */
+static bool empty_in(struct cq_dsl_gen *g, enum cq_dsl_op op, const struct cq_dsl_val *v)
+{
+    const struct cq_dsl_val *items;
+
+    if (val_list(v, &items) != 0) {
+        return false;
+    }
+    if (op == CQ_DSL_OP_IN) {
+        CQ_DSL_LIT(&g->sb, "1 = 0");
+    } else {
+        CQ_DSL_LIT(&g->sb, "1 = 1");
+    }
+    return true;
+}
+
+void cq_dsl_gen_between(struct cq_dsl_gen *g, bool neg, const struct cq_dsl_val *v,
+                        enum cq_dsl_type t, cq_dsl_value_fn value)
+{
+    if (neg) {
+        CQ_DSL_LIT(&g->sb, " NOT BETWEEN ");
+    } else {
+        CQ_DSL_LIT(&g->sb, " BETWEEN ");
+    }
+    value(g, cq_dsl_val_get(v, "from"), t);
+    CQ_DSL_LIT(&g->sb, " AND ");
+    value(g, cq_dsl_val_get(v, "to"), t);
+}
+
+void cq_dsl_gen_escape(struct cq_dsl_gen *g)
+{
+    CQ_DSL_LIT(&g->sb, " ESCAPE ");
+    g->d->quote_lit(&g->sb, "\\", 1);
+}
+
+/* The LIKE family, indexed by operator - CQ_DSL_OP_LIKE (ast.h keeps them together). */
+static const struct cq_dsl_like likes[] = {
+    [CQ_DSL_OP_LIKE - CQ_DSL_OP_LIKE] = {.neg = false},
+    [CQ_DSL_OP_NOT_LIKE - CQ_DSL_OP_LIKE] = {.neg = true},
+    [CQ_DSL_OP_ILIKE - CQ_DSL_OP_LIKE] = {.ci = true},
+    [CQ_DSL_OP_NOT_ILIKE - CQ_DSL_OP_LIKE] = {.neg = true, .ci = true},
+    [CQ_DSL_OP_CONTAINS - CQ_DSL_OP_LIKE] = {.text = true, .pre = true, .post = true},
+    [CQ_DSL_OP_ICONTAINS - CQ_DSL_OP_LIKE] = {.ci = true, .text = true, .pre = true, .post = true},
+    [CQ_DSL_OP_NOT_CONTAINS - CQ_DSL_OP_LIKE] = {.neg = true, .text = true, .pre = true,
+                                                 .post = true},
+    [CQ_DSL_OP_NOT_ICONTAINS - CQ_DSL_OP_LIKE] = {.neg = true, .ci = true, .text = true,
+                                                  .pre = true, .post = true},
+    [CQ_DSL_OP_STARTS_WITH - CQ_DSL_OP_LIKE] = {.text = true, .post = true},
+    [CQ_DSL_OP_ISTARTS_WITH - CQ_DSL_OP_LIKE] = {.ci = true, .text = true, .post = true},
+    [CQ_DSL_OP_ENDS_WITH - CQ_DSL_OP_LIKE] = {.text = true, .pre = true},
+    [CQ_DSL_OP_IENDS_WITH - CQ_DSL_OP_LIKE] = {.ci = true, .text = true, .pre = true},
+};
+_Static_assert(CQ_DSL_OP_IENDS_WITH - CQ_DSL_OP_LIKE + 1 == sizeof(likes) / sizeof(likes[0]),
+               "the LIKE family is contiguous in enum cq_dsl_op");
+
+int cq_dsl_gen_cond_std(struct cq_dsl_gen *g, const struct cq_dsl_cond *c, cq_dsl_like_fn like)
+{
+    const struct cq_dsl_val *v = c->value;
+
+    if (cmp_text(c->op) != NULL) {
+        cq_dsl_gen_col(g, c->tab, c->col);
+        cq_dsl_gen_cmp_op(g, c->op);
+        cq_dsl_gen_value(g, v, c->col->type);
+        return CQ_OK;
+    }
+    if (c->op >= CQ_DSL_OP_LIKE && c->op <= CQ_DSL_OP_IENDS_WITH) {
+        like(g, c, &likes[c->op - CQ_DSL_OP_LIKE]);
+        return CQ_OK;
+    }
+    switch (c->op) {
+    case CQ_DSL_OP_IS_NULL:
+    case CQ_DSL_OP_IS_NOT_NULL:
+        cq_dsl_gen_col(g, c->tab, c->col);
+        cq_dsl_sb_puts(&g->sb, c->op == CQ_DSL_OP_IS_NULL ? " IS NULL" : " IS NOT NULL");
+        return CQ_OK;
+    case CQ_DSL_OP_LEVENSHTEIN_LTE:
+        cq_dsl_gen_wrap(g, c, g->d->levenshtein, ", ");
+        cq_dsl_gen_value(g, cq_dsl_val_get(v, "text"), CQ_DSL_T_STRING);
+        CQ_DSL_LIT(&g->sb, ") <= ");
+        /* a ClickHouse distance is unsigned (ch_type means nothing to the other dialects) */
+        cq_dsl_gen_param(g, cq_dsl_val_get(v, "maxDistance"), CQ_DSL_T_INT, false, "UInt32");
+        return CQ_OK;
+    default:
+        break;
+    }
+    return CQ_EUNSUPPORTED;
 }
 
 /* ---- row-level filters (spec §0.13) ------------------------------------------------------ */
@@ -168,19 +358,11 @@ static void rls_term(struct cq_dsl_gen *g, const struct cq_dsl_gtab *tab,
             arr->n = 1;
             c.value = arr;
         }
-        if (c.value->n == 0) {
-            /* nothing is in an empty list; everything is outside it */
-            if (c.op == CQ_DSL_OP_IN) {
-                CQ_DSL_LIT(&g->sb, "1 = 0");
-            } else {
-                CQ_DSL_LIT(&g->sb, "1 = 1");
-            }
+        if (empty_in(g, c.op, c.value)) {
             return;
         }
     }
-    if (g->d->cond(g, &c) != CQ_OK) {
-        unsupported(g, c.op, c.col->api);
-    }
+    cond(g, &c);
 }
 
 static void rls_conj(struct cq_dsl_gen *g, const struct cq_dsl_gtab *tab,
@@ -280,9 +462,7 @@ static void value_filter(struct cq_dsl_gen *g, const struct cq_dsl_filter *f,
     }
     c.op = f->op;
     c.value = f->value != NULL ? f->value : &cq_dsl_null_val;
-    if (g->d->cond(g, &c) != CQ_OK) {
-        unsupported(g, c.op, c.col->api);
-    }
+    cond(g, &c);
 }
 
 static bool temporal(const struct cq_dsl_column *c)
@@ -310,13 +490,12 @@ static void column_filter(struct cq_dsl_gen *g, const struct cq_dsl_filter *f,
     const struct cq_dsl_column *r = l != NULL ? scope_col(g, sc, f->ref_table, f->ref_column,
                                                           &rt)
                                               : NULL;
-    const char *op = cq_dsl_gen_cmp(f->op);
     bool as_time;
 
     if (r == NULL) {
         return;
     }
-    if (op == NULL) {
+    if (cmp_text(f->op) == NULL) {
         const char *msg = cq_arena_printf(g->a, "Invalid column filter operator '%s'",
                                           f->op_text ? f->op_text : "");
         cq_dsl_gen_fail(g, "INVALID_FILTER", msg ? msg : "", NULL);
@@ -326,9 +505,7 @@ static void column_filter(struct cq_dsl_gen *g, const struct cq_dsl_filter *f,
     as_time = g->d->id == CQ_DIALECT_SQLITE && (temporal(l) || temporal(r)) &&
               !(l->type == CQ_DSL_T_DATE && r->type == CQ_DSL_T_DATE);
     column_side(g, lt, l, as_time);
-    cq_dsl_sb_putc(&g->sb, ' ');
-    cq_dsl_sb_puts(&g->sb, op);
-    cq_dsl_sb_putc(&g->sb, ' ');
+    cq_dsl_gen_cmp_op(g, f->op);
     column_side(g, rt, r, as_time);
 }
 
@@ -348,25 +525,11 @@ static void sub_conds(struct cq_dsl_gen *g, const struct sub *s, bool *first,
                       const char *first_text)
 {
     struct scope in = {&s->tab, true};
-    size_t n = live(s->f->filters, s->f->n_filters);
-    bool inner = true;
 
     rls(g, &s->tab, first, first_text, " AND ");
-    if (n == 0) {
-        return;
-    }
-    sep(g, first, first_text, " AND ");
-    if (n > 1) {
-        cq_dsl_sb_putc(&g->sb, '(');
-    }
-    for (size_t i = 0; i < s->f->n_filters; i++) {
-        if (!vanishes(s->f->filters[i])) {
-            sep(g, &inner, "", " AND ");
-            filter(g, s->f->filters[i], &in);
-        }
-    }
-    if (n > 1) {
-        cq_dsl_sb_putc(&g->sb, ')');
+    if (live(s->f->filters, s->f->n_filters) > 0) {
+        sep(g, first, first_text, " AND ");
+        conds(g, s->f->filters, s->f->n_filters, " AND ", filter, &in, false);
     }
 }
 
@@ -386,31 +549,9 @@ static void sub_from_where(struct cq_dsl_gen *g, const struct sub *s)
     sub_conds(g, s, &first, "");
 }
 
-/* An integer count value (validation admits only non-negative integers). */
-static bool count_value(const struct cq_dsl_val *v, int64_t *out)
-{
-    if (v->kind == CQ_DSL_V_INT && v->i >= 0) {
-        *out = v->i;
-        return true;
-    }
-    if (v->kind == CQ_DSL_V_REAL && v->d >= 0 && v->d < 9.2e18 &&
-        (double)(int64_t)v->d == v->d) {
-        *out = (int64_t)v->d;
-        return true;
-    }
-    return false;
-}
-
 static void count_param(struct cq_dsl_gen *g, const struct cq_dsl_val *v)
 {
     cq_dsl_gen_param(g, v, CQ_DSL_T_INT, false, "UInt64");
-}
-
-static void op_text(struct cq_dsl_gen *g, enum cq_dsl_op op)
-{
-    cq_dsl_sb_putc(&g->sb, ' ');
-    cq_dsl_sb_puts(&g->sb, cq_dsl_gen_cmp(op));
-    cq_dsl_sb_putc(&g->sb, ' ');
 }
 
 /* ClickHouse and Trino: <parent> [NOT ]IN (SELECT <fk> FROM t AS sN [WHERE w] GROUP BY <fk>
@@ -439,7 +580,7 @@ static void counted_rewrite(struct cq_dsl_gen *g, const struct sub *s, const str
     CQ_DSL_LIT(&g->sb, " GROUP BY ");
     cq_dsl_gen_col(g, &s->tab, s->fc);
     CQ_DSL_LIT(&g->sb, " HAVING COUNT(*)");
-    op_text(g, op);
+    cq_dsl_gen_cmp_op(g, op);
     count_param(g, v);
     cq_dsl_sb_putc(&g->sb, ')');
 }
@@ -450,7 +591,7 @@ static void counted(struct cq_dsl_gen *g, const struct sub *s)
     const struct cq_dsl_val *v = s->f->value != NULL ? s->f->value : &cq_dsl_null_val;
     int64_t n;
 
-    if (cq_dsl_gen_cmp(op) == NULL) {
+    if (cmp_text(op) == NULL) {
         const char *msg = cq_arena_printf(g->a, "Invalid EXISTS count operator '%s'",
                                           s->f->op_text ? s->f->op_text : "");
         cq_dsl_gen_fail(g, "INVALID_FILTER", msg ? msg : "", NULL);
@@ -460,7 +601,8 @@ static void counted(struct cq_dsl_gen *g, const struct sub *s)
         counted_rewrite(g, s, v);
         return;
     }
-    if ((op == CQ_DSL_OP_GE || op == CQ_DSL_OP_GT) && count_value(v, &n)) {
+    /* validation admits only non-negative whole counts */
+    if ((op == CQ_DSL_OP_GE || op == CQ_DSL_OP_GT) && cq_dsl_val_whole(v, &n) && n >= 0) {
         /* stop counting once the answer is known */
         CQ_DSL_LIT(&g->sb, "(SELECT COUNT(*) FROM (SELECT 1");
         sub_from_where(g, s);
@@ -474,7 +616,7 @@ static void counted(struct cq_dsl_gen *g, const struct sub *s)
         sub_from_where(g, s);
         cq_dsl_sb_putc(&g->sb, ')');
     }
-    op_text(g, op);
+    cq_dsl_gen_cmp_op(g, op);
     count_param(g, v);
 }
 
@@ -528,12 +670,6 @@ static void exists(struct cq_dsl_gen *g, const struct cq_dsl_filter *f, const st
     cq_dsl_sb_putc(&g->sb, ')');
 }
 
-static void group_node(struct cq_dsl_gen *g, const struct cq_dsl_filter *f,
-                       const struct scope *sc)
-{
-    filter(g, f, sc);
-}
-
 static void filter(struct cq_dsl_gen *g, const struct cq_dsl_filter *f, const struct scope *sc)
 {
     if (g->rc != CQ_OK) {
@@ -541,7 +677,7 @@ static void filter(struct cq_dsl_gen *g, const struct cq_dsl_filter *f, const st
     }
     switch (f->kind) {
     case CQ_DSL_F_GROUP:
-        group(g, f, sc, group_node);
+        group(g, f, sc, filter);
         break;
     case CQ_DSL_F_EXISTS:
         exists(g, f, sc);
@@ -570,8 +706,19 @@ static void by_ids(struct cq_dsl_gen *g)
         return;
     }
     c.col = t0->t->pk[0];
-    if (g->d->cond(g, &c) != CQ_OK) {
-        unsupported(g, c.op, c.col->api);
+    cond(g, &c);
+}
+
+/* Top-level filters of the WHERE list in scope sc, each after its separator. */
+static void where_filters(struct cq_dsl_gen *g, struct cq_dsl_filter *const *f, size_t n,
+                          const struct scope *sc, bool *first)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!vanishes(f[i])) {
+            g->filter_index = i;
+            sep(g, first, "", " AND ");
+            filter(g, f[i], sc);
+        }
     }
 }
 
@@ -598,22 +745,10 @@ void cq_dsl_gen_where(struct cq_dsl_gen *g)
         sep(g, &first, "", " AND ");
         by_ids(g);
     }
-    for (size_t i = 0; i < q->n_filters; i++) {
-        if (!vanishes(q->filters[i])) {
-            g->filter_index = i;
-            sep(g, &first, "", " AND ");
-            filter(g, q->filters[i], &top);
-        }
-    }
+    where_filters(g, q->filters, q->n_filters, &top, &first);
     for (size_t j = 0; j < q->n_joins; j++) {
         struct scope js = {g->jt[j], false};
-        for (size_t i = 0; i < q->joins[j].n_filters; i++) {
-            if (!vanishes(q->joins[j].filters[i])) {
-                g->filter_index = i;
-                sep(g, &first, "", " AND ");
-                filter(g, q->joins[j].filters[i], &js);
-            }
-        }
+        where_filters(g, q->joins[j].filters, q->joins[j].n_filters, &js, &first);
     }
     if (n > 1) {
         cq_dsl_sb_putc(&g->sb, ')');
@@ -622,70 +757,8 @@ void cq_dsl_gen_where(struct cq_dsl_gen *g)
 
 /* ---- HAVING ------------------------------------------------------------------------------- */
 
-static const struct cq_dsl_agg *agg_by_alias(const struct cq_dsl_query *q, const char *alias)
-{
-    for (size_t i = 0; alias != NULL && i < q->n_aggs; i++) {
-        if (q->aggs[i].alias != NULL && strcmp(q->aggs[i].alias, alias) == 0) {
-            return &q->aggs[i];
-        }
-    }
-    return NULL;
-}
-
-static void having_node(struct cq_dsl_gen *g, const struct cq_dsl_filter *f,
-                        const struct scope *sc)
-{
-    const struct cq_dsl_agg *agg;
-
-    if (g->rc != CQ_OK) {
-        return;
-    }
-    if (f->kind == CQ_DSL_F_GROUP) {
-        group(g, f, sc, having_node);
-        return;
-    }
-    agg = f->kind == CQ_DSL_F_VALUE ? agg_by_alias(g->q, f->column) : NULL;
-    if (agg == NULL) {
-        json_t *d = json_object();
-        const char *msg = cq_arena_printf(g->a, "HAVING column '%s' is not an aggregation alias",
-                                          f->column ? f->column : "");
-        json_object_set_new(d, "alias", json_string(f->column ? f->column : ""));
-        cq_dsl_gen_fail(g, "INVALID_HAVING", msg ? msg : "", d);
-        return;
-    }
-    if (g->d->having(g, agg, f->op, f->value != NULL ? f->value : &cq_dsl_null_val) != CQ_OK) {
-        unsupported(g, f->op, agg->alias);
-    }
-}
-
-void cq_dsl_gen_having(struct cq_dsl_gen *g)
-{
-    const struct cq_dsl_query *q = g->q;
-    struct scope none = {&g->tabs[0], false};
-    size_t n = live(q->having, q->n_having);
-    bool first = true;
-
-    if (n == 0) {
-        return;
-    }
-    CQ_DSL_LIT(&g->sb, " HAVING ");
-    if (n > 1) {
-        cq_dsl_sb_putc(&g->sb, '(');
-    }
-    for (size_t i = 0; i < q->n_having; i++) {
-        if (!vanishes(q->having[i])) {
-            g->filter_index = i;
-            sep(g, &first, "", " AND ");
-            having_node(g, q->having[i], &none);
-        }
-    }
-    if (n > 1) {
-        cq_dsl_sb_putc(&g->sb, ')');
-    }
-}
-
-/* A HAVING value's parameter type follows the JSON value (HAVING values are not typed by
- * validation). */
+/* A HAVING value the standard way: an untyped placeholder, typed by the JSON value (HAVING
+ * values are not typed by validation). */
 static enum cq_dsl_type js_type(const struct cq_dsl_val *v)
 {
     switch (v->kind) {
@@ -701,73 +774,98 @@ static enum cq_dsl_type js_type(const struct cq_dsl_val *v)
     return CQ_DSL_T_STRING;
 }
 
-/* The standard HAVING (PostgreSQL, Trino, SQLite): the aggregate expression itself, since
- * neither PostgreSQL nor Trino resolves select aliases there. */
-int cq_dsl_gen_having_std(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg,
-                          enum cq_dsl_op op, const struct cq_dsl_val *v)
+static void having_value(struct cq_dsl_gen *g, const struct cq_dsl_val *v, enum cq_dsl_type t)
 {
-    const char *cmp = cq_dsl_gen_cmp(op);
+    (void)t;
+    cq_dsl_gen_param(g, v, js_type(v), false, NULL);
+}
 
-    if (cmp != NULL) {
+/* The left side: the aggregate expression, since neither PostgreSQL nor Trino resolves
+ * select aliases in HAVING; ClickHouse does, and compares the alias (spec §9). */
+static void having_lhs(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg)
+{
+    if (g->d->having_alias) {
+        cq_dsl_gen_ident(g, agg->alias);
+    } else {
         cq_dsl_gen_agg_expr(g, agg);
-        op_text(g, op);
-        cq_dsl_gen_param(g, v, js_type(v), false, NULL);
+    }
+}
+
+static int having_cond(struct cq_dsl_gen *g, const struct cq_dsl_agg *agg, enum cq_dsl_op op,
+                       const struct cq_dsl_val *v)
+{
+    cq_dsl_value_fn value = g->d->having_value != NULL ? g->d->having_value : having_value;
+    bool paren = op == CQ_DSL_OP_NOT_BETWEEN && g->d->not_between_paren;
+
+    if (cmp_text(op) != NULL) {
+        having_lhs(g, agg);
+        cq_dsl_gen_cmp_op(g, op);
+        value(g, v, CQ_DSL_T_STRING);
         return CQ_OK;
     }
     switch (op) {
     case CQ_DSL_OP_IN:
-    case CQ_DSL_OP_NOT_IN: {
-        const struct cq_dsl_val *items = v->kind == CQ_DSL_V_ARRAY ? v->items : v;
-        size_t n = v->kind == CQ_DSL_V_ARRAY ? v->n : 1;
-        if (n == 0) {
-            if (op == CQ_DSL_OP_IN) {
-                CQ_DSL_LIT(&g->sb, "1 = 0");
-            } else {
-                CQ_DSL_LIT(&g->sb, "1 = 1");
-            }
-            return CQ_OK;
+    case CQ_DSL_OP_NOT_IN:
+        if (!empty_in(g, op, v)) {
+            having_lhs(g, agg);
+            cq_dsl_gen_in(g, op == CQ_DSL_OP_NOT_IN, v, CQ_DSL_T_STRING, value);
         }
-        cq_dsl_gen_agg_expr(g, agg);
-        if (op == CQ_DSL_OP_IN) {
-            CQ_DSL_LIT(&g->sb, " IN (");
-        } else {
-            CQ_DSL_LIT(&g->sb, " NOT IN (");
-        }
-        for (size_t i = 0; i < n; i++) {
-            const struct cq_dsl_val *it = &items[i];
-            if (i > 0) {
-                CQ_DSL_LIT(&g->sb, ", ");
-            }
-            cq_dsl_gen_param(g, it, js_type(it), false, NULL);
-        }
-        cq_dsl_sb_putc(&g->sb, ')');
         return CQ_OK;
-    }
     case CQ_DSL_OP_BETWEEN:
     case CQ_DSL_OP_NOT_BETWEEN:
-        cq_dsl_gen_agg_expr(g, agg);
-        if (op == CQ_DSL_OP_BETWEEN) {
-            CQ_DSL_LIT(&g->sb, " BETWEEN ");
-        } else {
-            CQ_DSL_LIT(&g->sb, " NOT BETWEEN ");
+        if (paren) {
+            CQ_DSL_LIT(&g->sb, "NOT (");
         }
-        cq_dsl_gen_param(g, cq_dsl_val_get(v, "from"), js_type(cq_dsl_val_get(v, "from")),
-                         false, NULL);
-        CQ_DSL_LIT(&g->sb, " AND ");
-        cq_dsl_gen_param(g, cq_dsl_val_get(v, "to"), js_type(cq_dsl_val_get(v, "to")), false,
-                         NULL);
+        having_lhs(g, agg);
+        cq_dsl_gen_between(g, op == CQ_DSL_OP_NOT_BETWEEN && !paren, v, CQ_DSL_T_STRING, value);
+        if (paren) {
+            cq_dsl_sb_putc(&g->sb, ')');
+        }
         return CQ_OK;
     case CQ_DSL_OP_IS_NULL:
     case CQ_DSL_OP_IS_NOT_NULL:
-        cq_dsl_gen_agg_expr(g, agg);
-        if (op == CQ_DSL_OP_IS_NULL) {
-            CQ_DSL_LIT(&g->sb, " IS NULL");
-        } else {
-            CQ_DSL_LIT(&g->sb, " IS NOT NULL");
-        }
+        having_lhs(g, agg);
+        cq_dsl_sb_puts(&g->sb, op == CQ_DSL_OP_IS_NULL ? " IS NULL" : " IS NOT NULL");
         return CQ_OK;
     default:
         break;
     }
     return CQ_EUNSUPPORTED;
+}
+
+static void having_node(struct cq_dsl_gen *g, const struct cq_dsl_filter *f,
+                        const struct scope *sc)
+{
+    const struct cq_dsl_agg *agg;
+
+    if (g->rc != CQ_OK) {
+        return;
+    }
+    if (f->kind == CQ_DSL_F_GROUP) {
+        group(g, f, sc, having_node);
+        return;
+    }
+    agg = f->kind == CQ_DSL_F_VALUE ? cq_dsl_gen_agg_by_alias(g->q, f->column) : NULL;
+    if (agg == NULL) {
+        json_t *d = json_object();
+        const char *msg = cq_arena_printf(g->a, "HAVING column '%s' is not an aggregation alias",
+                                          f->column ? f->column : "");
+        json_object_set_new(d, "alias", json_string(f->column ? f->column : ""));
+        cq_dsl_gen_fail(g, "INVALID_HAVING", msg ? msg : "", d);
+        return;
+    }
+    if (having_cond(g, agg, f->op, f->value != NULL ? f->value : &cq_dsl_null_val) != CQ_OK) {
+        unsupported(g, f->op, agg->alias);
+    }
+}
+
+void cq_dsl_gen_having(struct cq_dsl_gen *g)
+{
+    const struct cq_dsl_query *q = g->q;
+    struct scope none = {&g->tabs[0], false};
+
+    if (live(q->having, q->n_having) > 0) {
+        CQ_DSL_LIT(&g->sb, " HAVING ");
+        conds(g, q->having, q->n_having, " AND ", having_node, &none, true);
+    }
 }

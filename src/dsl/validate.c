@@ -69,6 +69,7 @@ const struct cq_dsl_table_access *cq_dsl_vtouch(struct cq_dsl_vstate *v,
                                                 const struct cq_dsl_table *t)
 {
     const struct cq_dsl_table_access *ta = cq_dsl_access_get(v->acc, t);
+    const struct cq_dsl_table_access **touched;
 
     if (ta == NULL) {
         v->rc = CQ_ENOMEM;
@@ -82,19 +83,13 @@ const struct cq_dsl_table_access *cq_dsl_vtouch(struct cq_dsl_vstate *v,
             return ta;
         }
     }
-    if (v->n_touched == v->cap_touched) {
-        size_t cap = v->cap_touched ? v->cap_touched * 2 : 8;
-        const struct cq_dsl_table_access **n = cq_arena_alloc(v->acc->a, cap * sizeof(*n));
-        if (n == NULL) {
-            v->rc = CQ_ENOMEM;
-            return NULL;
-        }
-        if (v->n_touched > 0) {
-            memcpy(n, v->touched, v->n_touched * sizeof(*n));
-        }
-        v->touched = n;
-        v->cap_touched = cap;
+    touched = cq_arena_grow(v->acc->a, v->touched, v->n_touched, &v->cap_touched,
+                            sizeof(*touched));
+    if (touched == NULL) {
+        v->rc = CQ_ENOMEM;
+        return NULL;
     }
+    v->touched = touched;
     v->touched[v->n_touched++] = ta;
     return ta;
 }
@@ -127,11 +122,10 @@ static bool integral(const struct cq_dsl_val *v)
 
 bool cq_dsl_vnonneg_int(const struct cq_dsl_val *v)
 {
-    if (!integral(v)) {
-        return false;
-    }
+    int64_t n;
+
     /* A REAL that is integral but past int64 is refused: no SQL could carry it. */
-    return v->kind == CQ_DSL_V_INT ? v->i >= 0 : v->d >= 0 && v->d < 9.2e18;
+    return v != NULL && cq_dsl_val_whole(v, &n) && n >= 0;
 }
 
 bool cq_dsl_vmatches(const struct cq_dsl_val *v, enum cq_dsl_type t)

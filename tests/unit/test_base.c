@@ -108,6 +108,38 @@ static void arena_reset_keeps_one_chunk(void **state)
     cq_arena_free(&a);
 }
 
+/* An arena array grows by doubling, keeps its elements and leaves the old copy intact. */
+static void arena_grow_doubles_and_copies(void **state)
+{
+    (void)state;
+    struct cq_arena a;
+    int *v = NULL, *first = NULL;
+    size_t n = 0, cap = 0;
+    cq_arena_init(&a, 64, 0);
+    for (int i = 0; i < 20; i++) {
+        v = cq_arena_grow(&a, v, n, &cap, sizeof(*v));
+        assert_non_null(v);
+        v[n++] = i;
+        if (i == 0) {
+            first = v;
+            assert_int_equal(cap, 8);
+        }
+    }
+    assert_int_equal(cap, 32);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(v[i], i);
+    }
+    assert_int_equal(first[7], 7); /* the first array is still readable */
+    assert_ptr_equal(cq_arena_grow(&a, v, n, &cap, sizeof(*v)), v); /* room left: no move */
+    cq_arena_free(&a);
+    cq_arena_init(&a, 64, 100);
+    cap = 8;
+    assert_null(cq_arena_grow(&a, NULL, 8, &cap, 64)); /* over the arena's cap */
+    assert_int_equal(cap, 8);
+    assert_null(cq_arena_grow(&a, NULL, 8, &cap, SIZE_MAX / 8)); /* size overflow */
+    cq_arena_free(&a);
+}
+
 static void err_first_message_wins_and_wraps(void **state)
 {
     (void)state;
@@ -230,6 +262,7 @@ int main(void)
         cmocka_unit_test(buf_take_hands_over),
         cmocka_unit_test(arena_allocates_aligned_and_cleans),
         cmocka_unit_test(arena_reset_keeps_one_chunk),
+        cmocka_unit_test(arena_grow_doubles_and_copies),
         cmocka_unit_test(err_first_message_wins_and_wraps),
         cmocka_unit_test(parse_i64_cursor),
         cmocka_unit_test(durations_and_sizes),
