@@ -6,9 +6,11 @@ pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 # libcrypto: HMAC-SHA256 webhook signatures and result fingerprints (libssl-dev).
 pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
+# libmicrohttpd: the HTTP server of `clariq serve` (src/http).
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 add_library(cq_deps INTERFACE)
 target_link_libraries(cq_deps INTERFACE PkgConfig::YAML PkgConfig::JANSSON PkgConfig::CURL
-                      PkgConfig::CRYPTO Threads::Threads)
+                      PkgConfig::CRYPTO PkgConfig::MHD Threads::Threads)
 if(CQ_WITH_PG)
   pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
   target_link_libraries(cq_deps INTERFACE PkgConfig::LIBPQ)

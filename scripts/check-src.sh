@@ -25,7 +25,8 @@ done
 # Module order: base <- conf <- drv <- alert <- cli. A lower module never includes a higher one.
 declare -A allowed=([base]="base" [conf]="base conf" [drv]="base conf drv"
                    [dsl]="base conf drv dsl" [alert]="base conf drv dsl alert"
-                   [cli]="base conf drv dsl alert cli")
+                   [http]="base conf drv dsl alert http"
+                   [cli]="base conf drv dsl alert http cli")
 for mod in "${!allowed[@]}"; do
   [ -d "src/$mod" ] || continue
   while IFS= read -r line; do

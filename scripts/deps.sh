@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config libpq-dev libsqlite3-dev libcurl4-openssl
 case "$what" in
   build) ;;
   test) pkgs+=(clang libcmocka-dev sqlite3 postgresql postgresql-client python3) ;;
-  bench) pkgs+=(clang libcmocka-dev sqlite3 postgresql postgresql-client python3 time) ;;
+  bench) pkgs+=(clang libcmocka-dev sqlite3 postgresql postgresql-client python3 time wrk) ;;
   *) echo "usage: deps.sh [build|test|bench]" >&2; exit 2 ;;
 esac
 

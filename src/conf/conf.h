@@ -175,6 +175,51 @@ struct cq_sched_conf {
     int64_t shutdown_timeout_ms; /* SIGTERM waits this long for running evaluations; 30s */
 };
 
+/* ---- the HTTP server (issue 5) ---------------------------------------------------------- */
+
+/* An API key (`server.api_keys[]`). The key itself is never kept: only its SHA-256. */
+struct cq_api_key_conf {
+    char *name;               /* label for logs and metrics (required, unique) */
+    unsigned char sha256[32]; /* of the key text: from key:, key_env: or key_sha256: (hex) */
+    bool all_connections;     /* connections: "*" (default: none) */
+    char **connections;       /* names /sql may use */
+    size_t n_connections;
+    bool has_user;            /* roles.user given: the user roles /query may use */
+    char **user_roles;
+    size_t n_user_roles;
+    bool has_service;         /* roles.service given */
+    char **service_roles;
+    size_t n_service_roles;
+    json_t *context;          /* pinned contextValues (object) the caller cannot change; or NULL */
+    double rate;              /* requests per second; 0 = unlimited */
+    double burst;             /* bucket size; default max(1, rate) */
+    bool revoked;             /* kept to answer "revoked" rather than "unknown key" */
+    char *file;               /* where it was declared */
+    int line;
+};
+
+enum cq_auth_mode { CQ_AUTH_KEYS = 0, CQ_AUTH_NONE };
+
+struct cq_server_conf {
+    char *listen;             /* "host:port"; default "127.0.0.1:8080" */
+    int threads;              /* request threads; default 4 */
+    int64_t max_body;         /* bytes of a request body; default 1 MB */
+    int64_t request_timeout_ms; /* a connection idle or a body stalled this long is closed; 30s */
+    int64_t shutdown_timeout_ms; /* SIGTERM waits this long for in-flight requests; 30s */
+    char **cors_origins;      /* allowed Origin values ("*" = any); none = no CORS headers */
+    size_t n_cors_origins;
+    char *tls_cert;           /* PEM file paths; both or neither */
+    char *tls_key;
+    enum cq_auth_mode auth;   /* keys (default) or none (loopback only, warns) */
+    struct cq_api_key_conf *keys;
+    size_t n_keys;
+    bool access_log;          /* default true */
+    bool access_log_json;     /* access_log_format: json (default plain) */
+    bool errors_include_sql;  /* details.sql/params in query errors (spec §0.10); default true */
+    bool trusted_callers;     /* auth: none, or allow_unrestricted: a request context without
+                                 roles is unrestricted (spec §0.9); default false */
+};
+
 struct cq_conf {
     char *path;               /* file loaded; NULL for the embedded demo config */
     struct cq_limits limits;  /* top-level defaults (after built-in defaults) */
@@ -196,6 +241,7 @@ struct cq_conf {
     char *catalog_file;       /* file the catalog was written in (the config file, or the
                                  JSON file it names), for messages; a load from memory sets
                                  it for `file:` without reading (catalog stays NULL) */
+    struct cq_server_conf server; /* `server:`; built-in defaults when absent */
     char **files;             /* every file read: the main one, then included ones */
     size_t n_files;
 };

@@ -1,0 +1,142 @@
+/*
+ * internal.h - what the files of the http module share; nothing outside src/http includes it.
+ *
+ * server.c is the libmicrohttpd glue: it reads a request (body capped at server.max_body),
+ * stamps a request id, authenticates (auth.c), finds the route (router.c), calls the
+ * handler with a struct cq_http_req and turns the struct cq_http_resp it fills into the
+ * HTTP response (CORS, X-Request-Id, Retry-After, Content-Length or chunked), then writes
+ * the access log line and the metrics (metrics.c).
+ *
+ * Handlers: h_query.c (the governed API of spec §1: /query, /validate/query,
+ * /validate/config, /health), h_sql.c (/sql, /connections, /connections/{name}/test),
+ * h_ops.c (/ready, /metrics, /config).
+ *
+ * State: everything that a reload replaces lives in one refcounted struct cq_http_state; a
+ * request takes a reference at its start and keeps that snapshot to its end, so SIGHUP never
+ * changes the ground under a running request (and a failed reload keeps the old state).
+ */
+#ifndef CQ_HTTP_INTERNAL_H
+#define CQ_HTTP_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "conf/conf.h"
+#include "drv/pool.h"
+#include "dsl/dsl.h"
+
+struct cq_http_server;
+struct cq_http_keys;     /* auth.c */
+struct cq_http_metrics;  /* metrics.c */
+
+/* One pool per configured connection, created on first use. */
+struct cq_http_pools {
+    pthread_mutex_t mu;
+    const struct cq_conf *conf;   /* borrowed from the state */
+    struct cq_pool **pools;       /* parallel to conf->conns; NULL until first use */
+};
+
+struct cq_http_state {
+    atomic_int refs;
+    struct cq_conf *conf;             /* owned */
+    struct cq_dsl_catalog *catalog;   /* one reference; NULL when there is no catalog */
+    struct cq_http_keys *keys;        /* owned */
+    struct cq_http_pools pools;       /* owned */
+};
+
+struct cq_http_state *cq_http_state_ref(struct cq_http_state *st);
+void cq_http_state_unref(struct cq_http_state *st); /* frees at zero; NULL is a no-op */
+/* The pool for a connection name, created on first use; NULL with err (CQ_ENOTFOUND). */
+struct cq_pool *cq_http_pool(struct cq_http_state *st, const char *conn, struct cq_err *err);
+
+struct cq_http_req {
+    struct cq_http_server *srv;
+    struct cq_http_state *st;         /* the snapshot for this request (referenced) */
+    struct cq_http_metrics *metrics;  /* the server's; lives across reloads */
+    const char *method;               /* "GET" ... */
+    const char *path;                 /* without the query string */
+    const char *query;                /* after '?', or "" */
+    const char *body;                 /* NUL-terminated copy; "" when none */
+    size_t body_len;
+    char request_id[24];
+    const struct cq_api_key_conf *key; /* the caller's key; NULL when server.auth is none */
+    struct cq_arena arena;            /* freed when the response is done */
+    void *conn;                       /* struct MHD_Connection * (server.c only) */
+    volatile bool *canceled;          /* set when the client went away (check while working) */
+    int64_t start_ms;                 /* monotonic */
+    const char *route;                /* route pattern for metrics and logs ("/query") */
+};
+
+/* A response. Fill status and body (JSON by default); or set `producer` for a streamed
+ * body sent with chunked encoding: it is called from the server's thread until it returns
+ * 0 (end) or -1 (abort the connection); producer_free is called exactly once. */
+struct cq_http_resp {
+    int status;
+    struct cq_buf body;               /* initialised by the server, capped */
+    const char *content_type;         /* NULL = "application/json" */
+    int retry_after_s;                /* > 0: a Retry-After header */
+    const char *allow;                /* an Allow header, or NULL */
+    ssize_t (*producer)(void *ctx, uint64_t pos, char *buf, size_t max);
+    void (*producer_free)(void *ctx);
+    void *producer_ctx;
+};
+
+typedef void (*cq_http_handler)(struct cq_http_req *req, struct cq_http_resp *resp);
+
+/* A request header (case-insensitive name); NULL when absent. Borrowed for the request. */
+const char *cq_http_req_header(const struct cq_http_req *req, const char *name);
+/* {"error":code,"message":msg} with status (the server-level body of spec §1). */
+void cq_http_resp_error(struct cq_http_resp *resp, int status, const char *code,
+                        const char *msg);
+/* A dsl error body with its status (spec §1.3). */
+void cq_http_resp_dsl_error(struct cq_http_resp *resp, const struct cq_dsl_error *e);
+
+/* ---- auth.c: API keys and rate limits (server.api_keys, spec §0.9) ----------------------- */
+
+enum cq_http_auth_rc {
+    CQ_HTTP_AUTH_OK = 0,
+    CQ_HTTP_AUTH_MISSING,   /* no Authorization: Bearer / X-API-Key */
+    CQ_HTTP_AUTH_UNKNOWN,   /* no key matches */
+    CQ_HTTP_AUTH_REVOKED,   /* the key matches a revoked entry */
+    CQ_HTTP_AUTH_LIMITED,   /* over the key's rate: *retry_after_s set */
+};
+
+/* Builds the key table (hashes are compared in constant time). NULL with err. */
+struct cq_http_keys *cq_http_keys_new(const struct cq_server_conf *sc, struct cq_err *err);
+void cq_http_keys_free(struct cq_http_keys *k);
+/* Finds the caller's key from the two header values (either may be NULL) and takes one
+ * token from its bucket. */
+enum cq_http_auth_rc cq_http_auth(struct cq_http_keys *k, const char *authorization,
+                                  const char *x_api_key, const struct cq_api_key_conf **key,
+                                  int *retry_after_s);
+/* Narrows a request context to what the key allows (spec §0.9): a scope the key lists
+ * is intersected (a role outside it is refused with a ValidationError entry FORBIDDEN_ROLE),
+ * a scope absent from the request gets the key's roles, pinned context values replace the
+ * caller's. With key NULL (auth none) the context is left as sent. CQ_OK or CQ_EINVAL. */
+int cq_http_auth_narrow(const struct cq_api_key_conf *key, struct cq_dsl_context *ctx,
+                        struct cq_arena *a, struct cq_dsl_error *e);
+/* May the key run raw SQL on this connection? (true for key NULL = auth none) */
+bool cq_http_key_may_use(const struct cq_api_key_conf *key, const char *connection);
+
+/* ---- metrics.c: Prometheus text format ----------------------------------------------- */
+
+struct cq_http_metrics *cq_http_metrics_new(void);
+void cq_http_metrics_free(struct cq_http_metrics *m);
+/* One finished request: route pattern, status, duration. Thread-safe. */
+void cq_http_metrics_request(struct cq_http_metrics *m, const char *route, int status,
+                             double seconds);
+/* One executed query on a connection (governed or raw). */
+void cq_http_metrics_query(struct cq_http_metrics *m, const char *connection, double seconds);
+/* One error answered, by its code ("VALIDATION_FAILED", "QUERY_FAILED", "RATE_LIMITED"...). */
+void cq_http_metrics_error(struct cq_http_metrics *m, const char *code);
+/* Appends the whole exposition: the counters and histograms above, pool gauges for every
+ * pool of st, process RSS and uptime, and (when alerts is not NULL) alert runs by state. */
+void cq_http_metrics_render(struct cq_http_metrics *m, struct cq_http_state *st,
+                            struct cq_buf *out);
+
+#endif
