@@ -70,6 +70,8 @@ struct cq_http_req {
     volatile bool *canceled;          /* set when the client went away (check while working) */
     int64_t start_ms;                 /* monotonic */
     const char *route;                /* route pattern for metrics and logs ("/query") */
+    const char *path_param;           /* the {name} of a pattern such as
+                                         "/connections/{name}/test" (URL-decoded), or NULL */
 };
 
 /* A response. Fill status and body (JSON by default); or set `producer` for a streamed
@@ -95,6 +97,23 @@ void cq_http_resp_error(struct cq_http_resp *resp, int status, const char *code,
                         const char *msg);
 /* A dsl error body with its status (spec §1.3). */
 void cq_http_resp_dsl_error(struct cq_http_resp *resp, const struct cq_dsl_error *e);
+
+/* ---- handlers (the route table in router.c lists them) ----------------------------------- */
+
+/* h_query.c: spec §1.2 */
+void cq_http_h_query(struct cq_http_req *req, struct cq_http_resp *resp);           /* POST */
+void cq_http_h_validate_query(struct cq_http_req *req, struct cq_http_resp *resp);  /* POST */
+void cq_http_h_validate_config(struct cq_http_req *req, struct cq_http_resp *resp); /* POST */
+void cq_http_h_health(struct cq_http_req *req, struct cq_http_resp *resp);          /* GET */
+/* h_sql.c */
+void cq_http_h_sql(struct cq_http_req *req, struct cq_http_resp *resp);             /* POST /sql */
+void cq_http_h_connections(struct cq_http_req *req, struct cq_http_resp *resp);     /* GET */
+void cq_http_h_connection_test(struct cq_http_req *req, struct cq_http_resp *resp); /* POST
+                                                                 /connections/{name}/test */
+/* h_ops.c */
+void cq_http_h_ready(struct cq_http_req *req, struct cq_http_resp *resp);           /* GET */
+void cq_http_h_metrics(struct cq_http_req *req, struct cq_http_resp *resp);         /* GET */
+void cq_http_h_config(struct cq_http_req *req, struct cq_http_resp *resp);          /* GET */
 
 /* ---- auth.c: API keys and rate limits (server.api_keys, spec §0.9) ----------------------- */
 
