@@ -15,7 +15,7 @@ build: deps
 	@echo "built $(CLARIQ)"
 
 demo: build
-	@$(CLARIQ) demo --format json
+	@$(CLARIQ) demo --queries --format json
 	@echo
 	@$(CLARIQ) run --format json "SELECT country, COUNT(*) AS customers FROM customers GROUP BY country ORDER BY customers DESC LIMIT 3"
 	@echo

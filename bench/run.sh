@@ -8,6 +8,7 @@
 #   process wall time of `clariq run -c pg "SELECT 1"` vs `psql -c "SELECT 1"` (goal <= 1.0x)
 #   the alert runner with 10,000 alerts: bench/alerts.sh (its own figures and goals)
 #   governed query compiles/s for six queries: cq-bench-dsl (bench/dsl_bench.c)
+#   clariq serve over HTTP with wrk: bench/http.sh (its own figures, baselines and goals)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${CLARIQ_BIN:-$PWD/build/release/clariq}
@@ -88,3 +89,5 @@ echo
 CLARIQ_BIN=$BIN bash bench/alerts.sh
 echo
 "$(dirname "$BIN")/cq-bench-dsl" tests/golden/dsl/catalog.json "${BENCH_DSL_SECS:-2}"
+echo
+CLARIQ_BIN=$BIN bash bench/http.sh

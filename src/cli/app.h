@@ -52,5 +52,11 @@ int cq_cli_cmd_demo(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_alert(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_query(struct cq_app *app, int argc, char **argv);
 int cq_cli_cmd_catalog(struct cq_app *app, int argc, char **argv);
+int cq_cli_cmd_serve(struct cq_app *app, int argc, char **argv);
+
+/* Serves app->conf over HTTP (taking it: app->conf is NULL afterwards) until SIGTERM or
+ * SIGINT; SIGHUP reloads app->config_path. listen overrides server.listen (may be NULL);
+ * alerts runs the scheduler when alerts exist; demo prints the demo's banner. Exit code. */
+int cq_cli_serve(struct cq_app *app, char *listen, bool alerts, bool demo);
 
 #endif

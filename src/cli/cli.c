@@ -29,6 +29,7 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cq_cli_cmd_run, "run SQL on a connection and print the result"},
+    {"serve", cq_cli_cmd_serve, "serve the HTTP API (governed queries, SQL, health, metrics)"},
     {"query", cq_cli_cmd_query, "run a governed JSON query (catalog, roles, masking)"},
     {"catalog", cq_cli_cmd_catalog, "check the governed-query catalog, or draft one from a db"},
     {"connections", cq_cli_cmd_connections, "list the configured connections or test them"},

@@ -1,5 +1,7 @@
 /*
- * cmd_demo.c - `clariq demo`: a few sample queries on the embedded demo database.
+ * cmd_demo.c - `clariq demo`: serves the embedded demo database over the HTTP API (its
+ * governed-query catalog included) on 127.0.0.1:8080, printing the URL and a curl
+ * example; with --queries (or --format) it prints a few sample queries and exits instead.
  *
  * It always uses the embedded demo (never a clariq.yaml), so it works anywhere. With
  * --format json each query prints two JSON lines: {"title","sql"} and its standard result.
@@ -38,11 +40,16 @@ static const struct sample samples[] = {
 
 static void demo_help(void)
 {
-    printf("Usage: clariq demo [--format FMT]\n\n"
-           "Runs sample queries on the embedded demo database (created on first use at\n"
-           "$CLARIQ_DEMO_DB or ~/.local/share/clariq/demo.db).\n\n"
+    printf("Usage: clariq demo [--listen ADDR]\n"
+           "       clariq demo --queries [--format FMT]\n\n"
+           "Serves the embedded demo database (created on first use at $CLARIQ_DEMO_DB or\n"
+           "~/.local/share/clariq/demo.db) over the HTTP API without API keys, and prints\n"
+           "the URL and a curl example. Stop it with Ctrl-C.\n\n"
            "Options:\n"
-           "      --format FMT   table (default on a terminal) or json (one line per query)\n"
+           "      --listen ADDR  HOST:PORT (default 127.0.0.1:8080; loopback only)\n"
+           "      --queries      print a few sample queries and their results, then exit\n"
+           "      --format FMT   with --queries: table (default on a terminal) or json (one\n"
+           "                     line per query); implies --queries\n"
            "  -h, --help         this help\n");
 }
 
@@ -98,11 +105,14 @@ int cq_cli_cmd_demo(struct cq_app *app, int argc, char **argv)
 {
     static const struct option longs[] = {
         {"format", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'},
+        {"queries", no_argument, NULL, 'q'},      {"listen", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
     enum cq_fmt_kind kind = isatty(STDOUT_FILENO) ? CQ_FMT_TABLE : CQ_FMT_JSON;
     struct cq_err err = {0};
     char db[4096];
+    char *listen = NULL;
+    bool queries = false;
     int opt, code = CQ_EXIT_OK;
 
     optind = 0;
@@ -111,16 +121,33 @@ int cq_cli_cmd_demo(struct cq_app *app, int argc, char **argv)
         if (opt == 'h') {
             demo_help();
             return CQ_EXIT_OK;
+        } else if (opt == 'q') {
+            queries = true;
+        } else if (opt == 'l') {
+            listen = optarg;
         } else if (opt != 'F' || cq_drv_fmt_parse(optarg, &kind, &err) != CQ_OK ||
                    (kind != CQ_FMT_JSON && kind != CQ_FMT_TABLE)) {
             return cq_cli_usage_error("demo", "use --format table or --format json");
+        } else {
+            queries = true; /* --format only applies to the sample queries */
         }
+    }
+    if (optind < argc) {
+        return cq_cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+    }
+    if (queries && listen != NULL) {
+        return cq_cli_usage_error("demo", "--listen serves the demo; --queries does not");
     }
     app->json_errors = kind == CQ_FMT_JSON;
     cq_conf_demo_path(db, sizeof(db));
     if (cq_drv_sqlite_make_sample(db, &err) != CQ_OK ||
         (app->conf = cq_conf_demo(db, &err)) == NULL) {
         return cq_cli_report(app, &err, "demo");
+    }
+    if (!queries) {
+        app->is_demo = true;
+        app->json_errors = false;
+        return cq_cli_serve(app, listen, false, true);
     }
     struct cq_pool *pool = cq_drv_pool_new(&app->conf->conns[0], &err);
     if (pool == NULL) {

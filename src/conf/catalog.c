@@ -284,6 +284,11 @@ static json_t *to_json(struct cq_conf_loader *ld, const yaml_node_t *n, const ch
     return j;
 }
 
+json_t *cq_conf_yaml_json(struct cq_conf_loader *ld, const yaml_node_t *n, const char *root)
+{
+    return to_json(ld, n, root);
+}
+
 /* ---- JSON files --------------------------------------------------------------------------- */
 
 /* Reads and parses the JSON file named by the scalar fv (relative to the config file).

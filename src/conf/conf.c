@@ -210,6 +210,7 @@ void cq_conf_free(struct cq_conf *conf)
         json_decref(conf->catalog);
         json_decref(conf->roles);
         json_decref(conf->catalog_conns);
+        cq_conf_server_cleanup(&conf->server);
         for (size_t i = 0; i < box->n_tzs; i++) {
             cq_tz_free(box->tzs[i]);
         }
@@ -596,6 +597,8 @@ struct cq_conf *cq_conf_demo(const char *db_path, struct cq_err *err)
     cc->driver = cq_arena_strdup(ld.keep, "sqlite");
     cc->path = cq_arena_strdup(ld.keep, db_path != NULL ? db_path : ":memory:");
     cc->read_only = true;
+    /* clariq demo serves on loopback without keys (local development) */
+    ld.conf->server.auth = CQ_AUTH_NONE;
     if (cc->driver == NULL || cc->path == NULL) {
         ld.rc = CQ_ENOMEM;
         goto out;

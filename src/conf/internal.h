@@ -292,6 +292,23 @@ bool cq_conf_catalog_apply(struct cq_conf_loader *ld, const struct cq_conf_key *
                            const struct cq_conf_seen *s, int i, void *target);
 bool cq_conf_roles_apply(struct cq_conf_loader *ld, const struct cq_conf_key *k,
                          const struct cq_conf_seen *s, int i, void *target);
+/* YAML node n as JSON with the catalog's typing (catalog.c); root names it in messages.
+ * A new reference, or NULL after a reported problem (or ld->rc set). */
+json_t *cq_conf_yaml_json(struct cq_conf_loader *ld, const yaml_node_t *n, const char *root);
+
+/* ---- server.c: the server: section (issue 5) ---------------------------------------------- */
+
+extern const struct cq_conf_section cq_conf_server_section;
+/* Defaults that need the arena (listen) and auth none implying trusted callers. */
+void cq_conf_server_finish(struct cq_conf_loader *ld);
+/* Releases what the section holds outside the arena (key contexts). */
+void cq_conf_server_cleanup(struct cq_server_conf *sc);
+/* "host:port", "[v6]:port" or ":port" (every interface) into host (without brackets,
+ * "" for every interface) and port 0..65535; CQ_EINVAL. */
+int cq_conf_parse_listen(const char *s, char *host, size_t host_size, int *port);
+/* 127.x.y.z, ::1 or localhost. */
+bool cq_conf_loopback_host(const char *host);
+
 /* After every file: unique alert ids and channel names, references to connections and
  * channels, alert timeouts against their connection, state.connection. */
 void cq_conf_refs_check(struct cq_conf_loader *ld);

@@ -203,9 +203,13 @@ static const struct cq_conf_key top_keys[] = {
     /* The governed-query catalog and roles (catalog.c), after connections: they name. */
     {.name = "catalog", .type = CQ_CONF_K_FUNC, .apply = cq_conf_catalog_apply},
     {.name = "roles", .type = CQ_CONF_K_FUNC, .apply = cq_conf_roles_apply},
+    /* clariq serve (server.c), after connections: and roles: that api_keys name. */
+    {.name = "server",
+     .type = CQ_CONF_K_SECTION,
+     .off = offsetof(struct cq_conf, server),
+     .child = &cq_conf_server_section},
     /* Reserved for sections that later issues implement: accepted with any content and
      * not validated yet, so a file written for a newer clariq still loads. */
-    {.name = "server", .type = CQ_CONF_K_ANY},
     {.name = "ingest", .type = CQ_CONF_K_ANY},
     {.name = "ui", .type = CQ_CONF_K_ANY},
 };
@@ -1310,6 +1314,7 @@ bool cq_conf_schema_top_key(const char *name)
 void cq_conf_schema_finish(struct cq_conf_loader *ld)
 {
     struct cq_state_conf *st = &ld->conf->state;
+    cq_conf_server_finish(ld);
     if (st->connection == NULL && st->path == NULL && ld->rc == CQ_OK) {
         char *def = cq_arena_strdup(ld->keep, "clariq-state.db");
         if (def == NULL) {

@@ -90,6 +90,31 @@ struct cq_http_resp {
 
 typedef void (*cq_http_handler)(struct cq_http_req *req, struct cq_http_resp *resp);
 
+/* router.c: one route of the table. */
+struct cq_http_route {
+    const char *method;           /* "GET", "POST" */
+    const char *pattern;          /* "/query", "/connections/{name}/test" */
+    cq_http_handler fn;
+    bool no_auth;                 /* probes (/health, /ready) answer without an API key */
+};
+
+/* The route for method + path (path without the query string; exact match, no trailing
+ * slash normalisation). A {name} segment's URL-decoded value goes to *param (in a).
+ * NULL when no route matches (the caller answers the spec's 404). */
+const struct cq_http_route *cq_http_route_find(const char *method, const char *path,
+                                               struct cq_arena *a, const char **param);
+/* The route table itself (NULL-fn terminated): tests and docs enumerate it. */
+extern const struct cq_http_route cq_http_routes[];
+
+/* resp.c: the one table mapping an enum cq_rc to an HTTP status. */
+int cq_http_status_for_rc(int rc);
+
+/* server.c: the database connection a handler is running a statement on (NULL when done).
+ * While it is registered, a client disconnect (or a shutdown past its timeout) sets
+ * *req->canceled and calls cq_drv_cancel on it from the server's watchdog thread; after
+ * the call with NULL returns, the connection is no longer touched (safe to release). */
+void cq_http_req_running(struct cq_http_req *req, struct cq_conn *c);
+
 /* A request header (case-insensitive name); NULL when absent. Borrowed for the request. */
 const char *cq_http_req_header(const struct cq_http_req *req, const char *name);
 /* {"error":code,"message":msg} with status (the server-level body of spec §1). */
@@ -153,8 +178,14 @@ void cq_http_metrics_request(struct cq_http_metrics *m, const char *route, int s
 void cq_http_metrics_query(struct cq_http_metrics *m, const char *connection, double seconds);
 /* One error answered, by its code ("VALIDATION_FAILED", "QUERY_FAILED", "RATE_LIMITED"...). */
 void cq_http_metrics_error(struct cq_http_metrics *m, const char *code);
+/* Alert runs finished in this process, by resulting state ("ok", "triggered", "error"...):
+ * adds n to clariq_alert_runs_total{state}. The alert scheduler knows nothing of http, so
+ * whoever runs both (cmd_serve) forwards its run results here; the family is rendered once
+ * a run was counted. */
+void cq_http_metrics_alerts(struct cq_http_metrics *m, const char *state, long n);
 /* Appends the whole exposition: the counters and histograms above, pool gauges for every
- * pool of st, process RSS and uptime, and (when alerts is not NULL) alert runs by state. */
+ * pool of st (NULL: none), process RSS and uptime, and alert runs by state once
+ * cq_http_metrics_alerts counted one. */
 void cq_http_metrics_render(struct cq_http_metrics *m, struct cq_http_state *st,
                             struct cq_buf *out);
 
