@@ -202,7 +202,8 @@ enum cq_auth_mode { CQ_AUTH_KEYS = 0, CQ_AUTH_NONE };
 
 struct cq_server_conf {
     char *listen;             /* "host:port"; default "127.0.0.1:8080" */
-    int threads;              /* request threads; default 4 */
+    int threads;              /* default 4; unused while the server runs a thread per
+                                 connection (docs/internals/http.md) */
     int64_t max_body;         /* bytes of a request body; default 1 MB */
     int64_t request_timeout_ms; /* a connection idle or a body stalled this long is closed; 30s */
     int64_t shutdown_timeout_ms; /* SIGTERM waits this long for in-flight requests; 30s */

@@ -98,6 +98,7 @@ struct cq_http_server {
     struct reqctx *inflight;
     int n_inflight;
     bool cancel_all;               /* shutdown timeout: cancel every running handler */
+    bool draining;                 /* a stop waits for in-flight requests */
     bool watch_stop;
     bool watch_on;
     pthread_t watch;
@@ -606,6 +607,9 @@ static enum MHD_Result dispatch(struct reqctx *rc)
         return ok;
     }
     route = cq_http_route_find(req->method, req->path, &req->arena, &req->path_param);
+    if (route != NULL) {
+        req->route = route->pattern; /* so a 401/429 is counted under its endpoint */
+    }
     if ((route == NULL || !route->no_auth) && !authenticate(rc, &ok)) {
         return ok;
     }
@@ -613,7 +617,6 @@ static enum MHD_Result dispatch(struct reqctx *rc)
         snprintf(msg, sizeof(msg), "%s %s not found", req->method, req->path);
         return send_error(rc, 404, "NotFound", msg, 0);
     }
-    req->route = route->pattern;
     req->body = cq_buf_str(&rc->body);
     req->body_len = rc->body.len;
     cq_buf_init(&resp.body, RESP_MAX_BYTES);
@@ -767,7 +770,9 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
             rc->next->prev = rc->prev;
         }
         s->n_inflight--;
-        pthread_cond_broadcast(&s->cv);
+        if (s->draining) { /* only a stop waits for this: do not wake the watchdog per request */
+            pthread_cond_broadcast(&s->cv);
+        }
         pthread_mutex_unlock(&s->mu);
     }
     reqctx_free(rc);
@@ -1001,6 +1006,7 @@ static bool drain(struct cq_http_server *s, int64_t deadline_ms)
 {
     bool idle;
     pthread_mutex_lock(&s->mu);
+    s->draining = true;
     while (s->n_inflight > 0 && cq_now_ms() < deadline_ms) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

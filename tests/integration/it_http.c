@@ -1092,11 +1092,12 @@ static void disconnect_cancels_the_query(void **state)
 
 struct proc {
     pid_t pid;
+    char line[512];                 /* the first line it printed */
     char url[128];
     char err_path[1100];
 };
 
-static void spawn_serve(const char *cfg, struct proc *p)
+static void spawn_serve_args(const char *cfg, const char *extra_arg, struct proc *p)
 {
     int fds[2];
     const char *bin = getenv("CLARIQ_BIN");
@@ -1112,7 +1113,8 @@ static void spawn_serve(const char *cfg, struct proc *p)
         dup2(fds[1], 1);
         dup2(fd, 2);
         close(fds[0]);
-        execl(bin, bin, "--log-level", "info", "serve", "--config", cfg, (char *)NULL);
+        execl(bin, bin, "--log-level", "info", "serve", "--config", cfg, extra_arg,
+              (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -1122,6 +1124,12 @@ static void spawn_serve(const char *cfg, struct proc *p)
     assert_non_null(strstr(line, "listening on http://"));
     snprintf(p->url, sizeof(p->url), "%s", strstr(line, "http://"));
     p->url[strcspn(p->url, " \n")] = '\0';
+    snprintf(p->line, sizeof(p->line), "%s", line);
+}
+
+static void spawn_serve(const char *cfg, struct proc *p)
+{
+    spawn_serve_args(cfg, NULL, p);
 }
 
 static int wait_exit(pid_t pid, int timeout_ms)
@@ -1221,6 +1229,37 @@ static void sighup_reload_and_sigterm_drain(void **state)
     }
 }
 
+/* Alerts in the file: serve runs the scheduler too, unless --no-alerts. */
+static void serve_runs_the_alert_scheduler(void **state)
+{
+    char cfg[1100], extra[1400];
+    struct proc p;
+    struct hres r;
+    (void)state;
+
+    snprintf(cfg, sizeof(cfg), "%s/alerts.yaml", X.tmpdir);
+    snprintf(extra, sizeof(extra),
+             "state: {path: '%s/state.db'}\n"
+             "channels:\n"
+             "  hook: {type: webhook, url: 'http://127.0.0.1:1/hook', retries: 0}\n"
+             "alerts:\n"
+             "  - {id: ping, connection: pg, sql: SELECT 1, schedule: '* * * * *',\n"
+             "     rule: no_rows, channels: [hook]}\n", X.tmpdir);
+    write_config(cfg, "127.0.0.1:0", extra);
+    spawn_serve(cfg, &p);
+    assert_non_null(strstr(p.line, "(alert scheduler running)"));
+    http_at(p.url, "GET", "/health", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    hres_free(&r);
+    kill(p.pid, SIGTERM);
+    assert_int_equal(wait_exit(p.pid, 10000), 0);
+
+    spawn_serve_args(cfg, "--no-alerts", &p);
+    assert_null(strstr(p.line, "alert scheduler"));
+    kill(p.pid, SIGINT);
+    assert_int_equal(wait_exit(p.pid, 10000), 0);
+}
+
 /* `clariq demo` serves the embedded shop, and the curl line it prints works as pasted. */
 static void demo_serves_and_its_curl_works(void **state)
 {
@@ -1289,6 +1328,7 @@ int main(void)
         cmocka_unit_test(disconnect_cancels_the_query),
         cmocka_unit_test_teardown(idle_connections_do_not_block_others, close_idle),
         cmocka_unit_test(sighup_reload_and_sigterm_drain),
+        cmocka_unit_test(serve_runs_the_alert_scheduler),
         cmocka_unit_test(demo_serves_and_its_curl_works),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
