@@ -67,6 +67,8 @@ struct cq_alert_sched {
     int n_busy;                     /* workers running a job */
     bool started, stopping;
     struct cq_alert_sched_stats stats;
+    void (*on_run)(void *ctx, enum cq_alert_state state); /* cq_alert_sched_on_run */
+    void *on_run_ctx;
 };
 
 /* ---- generations -------------------------------------------------------------------------- */
@@ -269,6 +271,13 @@ static void drop_queue(struct cq_alert_sched *s)
     s->deliver_queued = s->prune_queued = false;
 }
 
+void cq_alert_sched_on_run(struct cq_alert_sched *s,
+                           void (*fn)(void *ctx, enum cq_alert_state state), void *ctx)
+{
+    s->on_run = fn;
+    s->on_run_ctx = ctx;
+}
+
 /* ---- threads ------------------------------------------------------------------------------ */
 
 static void run_job(struct cq_alert_sched *s, struct job *j)
@@ -286,6 +295,9 @@ static void run_job(struct cq_alert_sched *s, struct job *j)
         s->stats.n_lost += rc == CQ_OK && !out.ran;
         s->stats.n_failed += rc != CQ_OK;
         pthread_mutex_unlock(&s->mu);
+        if (rc == CQ_OK && out.ran && s->on_run != NULL) {
+            s->on_run(s->on_run_ctx, out.state);
+        }
         if (rc != CQ_OK) {
             char ctx[80];
             snprintf(ctx, sizeof(ctx), "alert:%s", a->id);

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "alert/eval.h"
 #include "alert/store.h"
 #include "base/cron.h"
 #include "base/err.h"
@@ -31,6 +32,12 @@ struct cq_alert_sched;
 /* Takes ownership of conf (also on failure). runner names this process in claims. */
 struct cq_alert_sched *cq_alert_sched_new(struct cq_conf *conf, struct cq_alert_store *store,
                                           const char *runner, struct cq_err *err);
+
+/* Calls fn(ctx, state) after every finished run (from a worker thread; fn must be quick and
+ * thread-safe). Set before cq_alert_sched_start; fn NULL removes it. `clariq serve` counts
+ * runs by state in its metrics this way. */
+void cq_alert_sched_on_run(struct cq_alert_sched *s,
+                           void (*fn)(void *ctx, enum cq_alert_state state), void *ctx);
 
 /* Starts the threads (catch-up runs are queued first). */
 int cq_alert_sched_start(struct cq_alert_sched *s, struct cq_err *err);

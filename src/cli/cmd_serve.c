@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "alert/channel.h"
+#include "alert/eval.h"
 #include "alert/sched.h"
 #include "alert/store.h"
 #include "base/log.h"
@@ -39,6 +40,12 @@ static void serve_help(void)
            "  -h, --help         this help\n\n"
            "Signals: SIGTERM/SIGINT drain in-flight requests (server.shutdown_timeout) and\n"
            "exit 0; SIGHUP reloads the configuration (a broken file keeps the old one).\n");
+}
+
+/* Alert runs by state in the server's /metrics. */
+static void count_run(void *ctx, enum cq_alert_state state)
+{
+    cq_http_server_alert_ran(ctx, cq_alert_state_name(state));
 }
 
 /* Loads the file again (SIGHUP, or the scheduler's own copy); NULL keeps the old one. */
@@ -114,6 +121,9 @@ int cq_cli_serve(struct cq_app *app, char *listen, bool alerts, bool demo)
     if (alerts) {
         sched = cq_alert_sched_new(sched_conf, store, "serve", &err);
         sched_conf = NULL;
+        if (sched != NULL) {
+            cq_alert_sched_on_run(sched, count_run, srv);
+        }
         if (sched == NULL || cq_alert_sched_start(sched, &err) != CQ_OK) {
             goto fail;
         }

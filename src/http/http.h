@@ -26,5 +26,7 @@ int cq_http_server_reload(struct cq_http_server *s, struct cq_conf *conf, struct
 /* Stops accepting, waits up to server.shutdown_timeout for in-flight requests, closes. */
 void cq_http_server_stop(struct cq_http_server *s);
 void cq_http_server_free(struct cq_http_server *s); /* NULL is a no-op */
+/* Counts one alert run in state ("ok", "triggered", "error") for /metrics. Thread-safe. */
+void cq_http_server_alert_ran(struct cq_http_server *s, const char *state);
 
 #endif

@@ -1059,6 +1059,11 @@ void cq_http_server_stop(struct cq_http_server *s)
     }
 }
 
+void cq_http_server_alert_ran(struct cq_http_server *s, const char *state)
+{
+    cq_http_metrics_alerts(s->metrics, state, 1);
+}
+
 void cq_http_server_free(struct cq_http_server *s)
 {
     if (s == NULL) {

@@ -1235,6 +1235,7 @@ static void serve_runs_the_alert_scheduler(void **state)
     char cfg[1100], extra[1400];
     struct proc p;
     struct hres r;
+    bool seen = false;
     (void)state;
 
     snprintf(cfg, sizeof(cfg), "%s/alerts.yaml", X.tmpdir);
@@ -1243,7 +1244,7 @@ static void serve_runs_the_alert_scheduler(void **state)
              "channels:\n"
              "  hook: {type: webhook, url: 'http://127.0.0.1:1/hook', retries: 0}\n"
              "alerts:\n"
-             "  - {id: ping, connection: pg, sql: SELECT 1, schedule: '* * * * *',\n"
+             "  - {id: ping, connection: pg, sql: SELECT 1, schedule: '@every 1s',\n"
              "     rule: no_rows, channels: [hook]}\n", X.tmpdir);
     write_config(cfg, "127.0.0.1:0", extra);
     spawn_serve(cfg, &p);
@@ -1251,6 +1252,17 @@ static void serve_runs_the_alert_scheduler(void **state)
     http_at(p.url, "GET", "/health", NULL, NULL, 0, &r);
     assert_int_equal(r.status, 200);
     hres_free(&r);
+    /* the runs show in /metrics by state: SELECT 1 has a row, so no_rows stays "ok" */
+    for (int i = 0; i < 100 && !seen; i++) {
+        http_at(p.url, "GET", "/metrics", NULL, KEY_FULL, 0, &r);
+        assert_int_equal(r.status, 200);
+        seen = strstr(r.body, "clariq_alert_runs_total{state=\"ok\"}") != NULL;
+        hres_free(&r);
+        if (!seen) {
+            usleep(100 * 1000);
+        }
+    }
+    assert_true(seen);
     kill(p.pid, SIGTERM);
     assert_int_equal(wait_exit(p.pid, 10000), 0);
 
