@@ -34,8 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
 
+#include "base/hash.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "conf/internal.h"
@@ -296,7 +296,7 @@ static bool apply_rate_number(struct cq_conf_loader *ld, const struct cq_conf_ke
 
 static void hash_key(struct cq_api_key_conf *kc, const char *text)
 {
-    SHA256((const unsigned char *)text, strlen(text), kc->sha256);
+    cq_sha256(text, strlen(text), kc->sha256);
 }
 
 static bool apply_key_text(struct cq_conf_loader *ld, const struct cq_conf_key *k,

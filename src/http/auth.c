@@ -17,8 +17,8 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
+#include "base/hash.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/time.h"
@@ -159,7 +159,7 @@ enum cq_http_auth_rc cq_http_auth(struct cq_http_keys *k, const char *authorizat
                                   const char *x_api_key, const struct cq_api_key_conf **key,
                                   int *retry_after_s)
 {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
+    unsigned char digest[CQ_SHA256_LEN];
     const char *text;
     size_t len = 0;
     size_t live = SIZE_MAX, dead = SIZE_MAX;
@@ -171,7 +171,7 @@ enum cq_http_auth_rc cq_http_auth(struct cq_http_keys *k, const char *authorizat
     if (text == NULL) {
         return CQ_HTTP_AUTH_MISSING;
     }
-    SHA256((const unsigned char *)text, len, digest);
+    cq_sha256(text, len, digest);
     /* Every entry is compared; the index is picked without a data-dependent early exit. */
     for (size_t i = 0; i < k->n_keys; i++) {
         int same = CRYPTO_memcmp(digest, k->keys[i].sha256, sizeof(digest)) == 0;

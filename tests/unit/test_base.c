@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "base/arena.h"
+#include "base/hash.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -140,6 +141,25 @@ static void arena_grow_doubles_and_copies(void **state)
     cq_arena_free(&a);
 }
 
+/* FIPS 180-2 test vectors. */
+static void sha256_known_vectors(void **state)
+{
+    (void)state;
+    static const unsigned char abc[CQ_SHA256_LEN] = {
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22,
+        0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00,
+        0x15, 0xad};
+    static const unsigned char empty[CQ_SHA256_LEN] = {
+        0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9,
+        0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52,
+        0xb8, 0x55};
+    unsigned char out[CQ_SHA256_LEN];
+    cq_sha256("abc", 3, out);
+    assert_memory_equal(out, abc, sizeof(out));
+    cq_sha256("", 0, out);
+    assert_memory_equal(out, empty, sizeof(out));
+}
+
 static void err_first_message_wins_and_wraps(void **state)
 {
     (void)state;
@@ -262,6 +282,7 @@ int main(void)
         cmocka_unit_test(buf_take_hands_over),
         cmocka_unit_test(arena_allocates_aligned_and_cleans),
         cmocka_unit_test(arena_reset_keeps_one_chunk),
+        cmocka_unit_test(sha256_known_vectors),
         cmocka_unit_test(arena_grow_doubles_and_copies),
         cmocka_unit_test(err_first_message_wins_and_wraps),
         cmocka_unit_test(parse_i64_cursor),
