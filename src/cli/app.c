@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "cli/cli.h"
 #include "drv/sqlite.h"
@@ -190,4 +191,18 @@ int cq_cli_write_stdout(void *ctx, const char *p, size_t len)
         len -= (size_t)n;
     }
     return CQ_OK;
+}
+
+struct cq_conf *cq_cli_reload_conf(const char *path, const char *who)
+{
+    struct cq_conf_diags diags = {0};
+    struct cq_err err = {0};
+    struct cq_conf *conf = cq_conf_load_file(path, &diags, &err);
+    if (conf == NULL && diags.n > 0) {
+        cq_cli_print_diags(&diags, path, "kept the running configuration");
+    } else if (conf == NULL) {
+        CQ_LOG(CQ_LOG_ERROR, who, "reload: %s; kept the running configuration", err.msg);
+    }
+    cq_conf_diags_cleanup(&diags);
+    return conf;
 }

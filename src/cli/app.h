@@ -33,6 +33,10 @@ void cq_cli_print_diags(const struct cq_conf_diags *diags, const char *path, con
  * else "demo". Prints a clear error (with the known names) and returns NULL if none. */
 const struct cq_conn_conf *cq_cli_pick_conn(struct cq_app *app, const char *name);
 
+/* Loads the config file again for a SIGHUP reload (`who` prefixes the log line). NULL when
+ * it has problems (printed, or logged) — the caller keeps the running configuration. */
+struct cq_conf *cq_cli_reload_conf(const char *path, const char *who);
+
 /* Maps an error to the documented exit code. */
 int cq_cli_exit_code(enum cq_rc rc);
 /* Prints err to stderr, as {"error":{...}} when app->json_errors, and returns its exit code.

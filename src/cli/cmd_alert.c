@@ -251,21 +251,6 @@ static int run_once(struct cq_app *app, struct cq_alert_store *store, const char
     return rc == CQ_OK ? CQ_EXIT_OK : cq_cli_report(app, &o.err, NULL);
 }
 
-/* Loads the configuration again for SIGHUP; NULL (problems printed) keeps the old one. */
-static struct cq_conf *reload_conf(const char *path)
-{
-    struct cq_conf_diags diags = {0};
-    struct cq_err err = {0};
-    struct cq_conf *conf = cq_conf_load_file(path, &diags, &err);
-    if (conf == NULL && diags.n > 0) {
-        cq_cli_print_diags(&diags, path, "kept the running configuration");
-    } else if (conf == NULL) {
-        CQ_LOG(CQ_LOG_ERROR, "alert", "reload: %s; kept the running configuration", err.msg);
-    }
-    cq_conf_diags_cleanup(&diags);
-    return conf;
-}
-
 static int run_forever(struct cq_app *app, struct cq_alert_store *store, const char *runner)
 {
     struct cq_err err = {0};
@@ -290,7 +275,7 @@ static int run_forever(struct cq_app *app, struct cq_alert_store *store, const c
     CQ_LOG(CQ_LOG_INFO, "alert", "runner %s started: %zu alerts, state in %s", runner, n_alerts,
            cq_alert_store_where(store));
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
-        struct cq_conf *conf = reload_conf(app->config_path);
+        struct cq_conf *conf = cq_cli_reload_conf(app->config_path, "alert");
         if (conf != NULL && cq_alert_sched_reload(s, conf, &err) != CQ_OK) {
             CQ_LOG(CQ_LOG_ERROR, "alert", "reload: %s; kept the running configuration",
                    err.msg);

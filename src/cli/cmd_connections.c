@@ -81,36 +81,6 @@ static int list_rows(const struct cq_conf *conf, const struct cq_rowsink *out, s
     return rc;
 }
 
-/* Connects to cc and measures: version and the median of three round trips. */
-static int test_one(const struct cq_conn_conf *cc, char *version, size_t vsize, double *latency_ms,
-                    struct cq_err *err)
-{
-    struct cq_dsn dsn;
-    const struct cq_driver *drv = cq_drv_find(cc->driver);
-    double t[3];
-    if (drv == NULL) {
-        return cq_err_set(err, CQ_ENOTFOUND, "connection '%s': driver '%s' is not built in",
-                          cc->name, cc->driver);
-    }
-    cq_drv_dsn_init(&dsn, cc);
-    struct cq_conn *c = cq_drv_connect(drv, &dsn, err);
-    if (c == NULL) {
-        return err->rc;
-    }
-    int rc = drv->ops->server_version(c, version, vsize, err);
-    for (int i = 0; rc == CQ_OK && i < 3; i++) {
-        int64_t start = cq_now_us();
-        rc = cq_drv_ping(c, err);
-        t[i] = (double)(cq_now_us() - start) / 1000.0;
-    }
-    if (rc == CQ_OK) {
-        double lo = t[0] < t[1] ? t[0] : t[1], hi = t[0] < t[1] ? t[1] : t[0];
-        *latency_ms = t[2] < lo ? lo : (t[2] > hi ? hi : t[2]);
-    }
-    cq_drv_disconnect(c);
-    return rc;
-}
-
 static int test_rows(const struct cq_conf *conf, const char *only, const struct cq_rowsink *out,
                      int *failures, struct cq_err *err)
 {
@@ -129,7 +99,7 @@ static int test_rows(const struct cq_conf *conf, const char *only, const struct 
         if (only != NULL && strcmp(only, cc->name) != 0) {
             continue;
         }
-        bool ok = test_one(cc, version, sizeof(version), &ms, &e) == CQ_OK;
+        bool ok = cq_drv_test(cc, version, sizeof(version), &ms, &e) == CQ_OK;
         snprintf(lat, sizeof(lat), "%.3f", ms);
         struct cq_value v[5] = {
             str_value(cc->name), str_value(ok ? "ok" : "failed"), str_value(ok ? version : NULL),

@@ -51,18 +51,10 @@ static void count_run(void *ctx, enum cq_alert_state state)
 /* Loads the file again (SIGHUP, or the scheduler's own copy); NULL keeps the old one. */
 static struct cq_conf *load_again(const char *path, char *listen)
 {
-    struct cq_conf_diags diags = {0};
-    struct cq_err err = {0};
-    struct cq_conf *conf = cq_conf_load_file(path, &diags, &err);
-    if (conf == NULL && diags.n > 0) {
-        cq_cli_print_diags(&diags, path, "kept the running configuration");
-    } else if (conf == NULL) {
-        CQ_LOG(CQ_LOG_ERROR, "serve", "reload: %s; kept the running configuration", err.msg);
-    }
+    struct cq_conf *conf = cq_cli_reload_conf(path, "serve");
     if (conf != NULL && listen != NULL) {
         conf->server.listen = listen; /* argv outlives the conf; never freed by it */
     }
-    cq_conf_diags_cleanup(&diags);
     return conf;
 }
 

@@ -188,6 +188,11 @@ void cq_drv_dsn_redact(const char *target, char *out, size_t size);
  * connect timeout 10 s. */
 void cq_drv_dsn_init(struct cq_dsn *dsn, const struct cq_conn_conf *cc);
 
+/* Opens a fresh connection for cc (not a pooled one: this tests reaching the server now),
+ * writes the server's version and the median of three round trips (ms), and closes it. */
+int cq_drv_test(const struct cq_conn_conf *cc, char *version, size_t vsize, double *latency_ms,
+                struct cq_err *err);
+
 /* A sink that accepts and drops everything (for statements whose rows are not wanted). */
 extern const struct cq_rowsink cq_drv_discard_sink;
 

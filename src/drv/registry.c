@@ -165,3 +165,36 @@ static int discard_end(void *ctx, const struct cq_result_info *info, struct cq_e
 const struct cq_rowsink cq_drv_discard_sink = {
     .ctx = NULL, .on_columns = discard_columns, .on_row = discard_row, .on_end = discard_end,
 };
+
+int cq_drv_test(const struct cq_conn_conf *cc, char *version, size_t vsize, double *latency_ms,
+                struct cq_err *err)
+{
+    const char *name = cc->driver != NULL ? cc->driver : "";
+    const struct cq_driver *drv = cq_drv_find(name);
+    struct cq_conn *c;
+    struct cq_dsn dsn;
+    double t[3];
+    int rc;
+
+    if (drv == NULL) {
+        return cq_err_set(err, CQ_ENOTFOUND, "connection '%s': driver '%s' is not built in",
+                          cc->name, name);
+    }
+    cq_drv_dsn_init(&dsn, cc);
+    c = cq_drv_connect(drv, &dsn, err);
+    if (c == NULL) {
+        return err != NULL && err->rc != CQ_OK ? err->rc : CQ_ECONNECT;
+    }
+    rc = drv->ops->server_version(c, version, vsize, err);
+    for (int i = 0; rc == CQ_OK && i < 3; i++) {
+        int64_t start = cq_now_us();
+        rc = cq_drv_ping(c, err);
+        t[i] = (double)(cq_now_us() - start) / 1000.0;
+    }
+    if (rc == CQ_OK) {
+        double lo = t[0] < t[1] ? t[0] : t[1], hi = t[0] < t[1] ? t[1] : t[0];
+        *latency_ms = t[2] < lo ? lo : (t[2] > hi ? hi : t[2]);
+    }
+    cq_drv_disconnect(c);
+    return rc;
+}

@@ -52,7 +52,6 @@
 #define STREAM_AT (64u * 1024u)
 #define POLL_MS 100            /* how often a waiting reader checks the client */
 #define MAX_PARAMS 65535
-#define CONNECT_TEST_PINGS 3
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
@@ -663,38 +662,6 @@ void cq_http_h_connections(struct cq_http_req *req, struct cq_http_resp *resp)
 
 /* ---- POST /connections/{name}/test ------------------------------------------------------- */
 
-/* A fresh connection (not the pool's: this tests reaching the server now): the server's
- * version and the median of three round trips. */
-static int test_conn(const struct cq_conn_conf *cc, char *version, size_t vsize, double *ms,
-                     struct cq_err *err)
-{
-    struct cq_dsn dsn;
-    const struct cq_driver *drv = cq_drv_find(cc->driver != NULL ? cc->driver : "");
-    double t[CONNECT_TEST_PINGS];
-    int rc;
-    if (drv == NULL) {
-        return cq_err_set(err, CQ_ENOTFOUND, "connection '%s': driver '%s' is not built in",
-                          cc->name, cc->driver != NULL ? cc->driver : "");
-    }
-    cq_drv_dsn_init(&dsn, cc);
-    struct cq_conn *c = cq_drv_connect(drv, &dsn, err);
-    if (c == NULL) {
-        return err != NULL && err->rc != CQ_OK ? err->rc : CQ_ECONNECT;
-    }
-    rc = drv->ops->server_version(c, version, vsize, err);
-    for (int i = 0; rc == CQ_OK && i < CONNECT_TEST_PINGS; i++) {
-        int64_t start = cq_now_us();
-        rc = cq_drv_ping(c, err);
-        t[i] = (double)(cq_now_us() - start) / 1000.0;
-    }
-    if (rc == CQ_OK) {
-        double lo = t[0] < t[1] ? t[0] : t[1], hi = t[0] < t[1] ? t[1] : t[0];
-        *ms = t[2] < lo ? lo : (t[2] > hi ? hi : t[2]);
-    }
-    cq_drv_disconnect(c);
-    return rc;
-}
-
 void cq_http_h_connection_test(struct cq_http_req *req, struct cq_http_resp *resp)
 {
     const char *name = req->path_param != NULL ? req->path_param : "";
@@ -711,7 +678,7 @@ void cq_http_h_connection_test(struct cq_http_req *req, struct cq_http_resp *res
         forbidden(resp, req, cc->name);
         return;
     }
-    if (test_conn(cc, version, sizeof(version), &ms, &err) != CQ_OK) {
+    if (cq_drv_test(cc, version, sizeof(version), &ms, &err) != CQ_OK) {
         if (err.rc == CQ_ETIMEOUT || err.rc == CQ_EAUTH || err.rc == CQ_EBACKEND) {
             err.rc = CQ_ECONNECT; /* the connection is what failed, whatever the step */
         }
