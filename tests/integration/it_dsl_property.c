@@ -964,27 +964,15 @@ static void build_sets(struct ptable *t)
     cq_buf_cleanup(&b);
 }
 
-static void quote_ident(struct cq_buf *b, const char *s, size_t len)
-{
-    cq_buf_putc(b, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"') {
-            cq_buf_putc(b, '"');
-        }
-        cq_buf_putc(b, s[i]);
-    }
-    cq_buf_putc(b, '"');
-}
-
 static void quote_phys(struct cq_buf *b, const char *phys)
 {
     const char *dot = strchr(phys, '.');
     if (dot != NULL) {
-        quote_ident(b, phys, (size_t)(dot - phys));
+        cq_test_quote_ident(b, phys, (size_t)(dot - phys));
         cq_buf_putc(b, '.');
         phys = dot + 1;
     }
-    quote_ident(b, phys, strlen(phys));
+    cq_test_quote_ident(b, phys, strlen(phys));
 }
 
 static const char *sql_type(const struct pcol *c)
@@ -1038,7 +1026,7 @@ static void write_table(sqlite3 *db, const struct ptable *t)
     cq_buf_puts(&b, " (");
     for (int c = 0; c < t->n_cols; c++) {
         cq_buf_puts(&b, c > 0 ? ", " : "");
-        quote_ident(&b, t->cols[c].phys, strlen(t->cols[c].phys));
+        cq_test_quote_ident(&b, t->cols[c].phys, strlen(t->cols[c].phys));
         cq_buf_printf(&b, " %s%s%s", sql_type(&t->cols[c]), c == t->pk ? " PRIMARY KEY" : "",
                       t->cols[c].nullable ? "" : " NOT NULL");
     }
@@ -3228,11 +3216,11 @@ static void pg_table(struct prop *p, const struct ptable *t)
     struct cq_param *ps = calloc(n, sizeof(*ps));
     cq_buf_init(&b, 16u << 20);
     cq_buf_printf(&b, "CREATE TABLE \"%s\".", p->schema);
-    quote_ident(&b, t->phys_last, strlen(t->phys_last));
+    cq_test_quote_ident(&b, t->phys_last, strlen(t->phys_last));
     cq_buf_puts(&b, " (");
     for (int c = 0; c < t->n_cols; c++) {
         cq_buf_puts(&b, c > 0 ? ", " : "");
-        quote_ident(&b, t->cols[c].phys, strlen(t->cols[c].phys));
+        cq_test_quote_ident(&b, t->cols[c].phys, strlen(t->cols[c].phys));
         cq_buf_printf(&b, " %s%s%s%s", pg_type(&t->cols[c]), t->cols[c].array ? "[]" : "",
                       c == t->pk ? " PRIMARY KEY" : "", t->cols[c].nullable ? "" : " NOT NULL");
     }
@@ -3240,7 +3228,7 @@ static void pg_table(struct prop *p, const struct ptable *t)
     pg_must(p->pg_setup, cq_buf_str(&b), NULL, 0);
     cq_buf_reset(&b);
     cq_buf_printf(&b, "INSERT INTO \"%s\".", p->schema);
-    quote_ident(&b, t->phys_last, strlen(t->phys_last));
+    cq_test_quote_ident(&b, t->phys_last, strlen(t->phys_last));
     cq_buf_puts(&b, " VALUES ");
     for (int row = 0; row < t->n_rows; row++) {
         cq_buf_puts(&b, row > 0 ? ", (" : "(");

@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "cqtest.h"
+#include "httptest.h"
 
 static PGconn *conn;
 static char root[1024];
@@ -36,48 +37,6 @@ struct pgcase {
 };
 
 /* ---- helpers ---------------------------------------------------------------------------- */
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = malloc((size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n) {
-        n = 0;
-    }
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-static void exec_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fail_msg("%s\n  in: %s", PQresultErrorMessage(r), sql);
-    }
-    PQclear(r);
-}
-
-static void ident(struct cq_buf *b, const char *s, size_t len)
-{
-    cq_buf_putc(b, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"') {
-            cq_buf_putc(b, '"');
-        }
-        cq_buf_putc(b, s[i]);
-    }
-    cq_buf_putc(b, '"');
-}
 
 /* ---- the fixture schema ------------------------------------------------------------------- */
 
@@ -130,22 +89,22 @@ static void make_table(const json_t *t, const char *phys)
     assert_non_null(dot);
     cq_buf_init(&b, 1 << 20);
     cq_buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS ");
-    ident(&b, phys, (size_t)(dot - phys));
+    cq_test_quote_ident(&b, phys, (size_t)(dot - phys));
     cq_buf_puts(&b, "; CREATE TABLE IF NOT EXISTS ");
-    ident(&b, phys, (size_t)(dot - phys));
+    cq_test_quote_ident(&b, phys, (size_t)(dot - phys));
     cq_buf_putc(&b, '.');
-    ident(&b, dot + 1, strlen(dot + 1));
+    cq_test_quote_ident(&b, dot + 1, strlen(dot + 1));
     cq_buf_puts(&b, " (");
     json_array_foreach(cols, i, c) {
         const char *p = json_string_value(json_object_get(c, "physicalName"));
         cq_buf_puts(&b, i ? ", " : "");
-        ident(&b, p, strlen(p));
+        cq_test_quote_ident(&b, p, strlen(p));
         cq_buf_printf(&b, " %s", pg_type(json_string_value(json_object_get(c, "type"))));
     }
     cq_buf_puts(&b, "); INSERT INTO ");
-    ident(&b, phys, (size_t)(dot - phys));
+    cq_test_quote_ident(&b, phys, (size_t)(dot - phys));
     cq_buf_putc(&b, '.');
-    ident(&b, dot + 1, strlen(dot + 1));
+    cq_test_quote_ident(&b, dot + 1, strlen(dot + 1));
     cq_buf_puts(&b, " VALUES (");
     json_array_foreach(cols, i, c) {
         cq_buf_puts(&b, i ? ", " : "");
@@ -153,7 +112,7 @@ static void make_table(const json_t *t, const char *phys)
     }
     cq_buf_puts(&b, ")");
     assert_int_equal(cq_buf_rc(&b), 0);
-    exec_ok(conn, cq_buf_str(&b));
+    cq_test_pg_exec(conn, cq_buf_str(&b));
     cq_buf_cleanup(&b);
 }
 
@@ -162,7 +121,7 @@ static void make_schema(const json_t *tables, const json_t *syncs)
     size_t i, k;
     json_t *t, *s;
 
-    exec_ok(conn, "CREATE EXTENSION IF NOT EXISTS fuzzystrmatch");
+    cq_test_pg_exec(conn, "CREATE EXTENSION IF NOT EXISTS fuzzystrmatch");
     json_array_foreach(tables, i, t) {
         make_table(t, json_string_value(json_object_get(t, "physicalName")));
     }
@@ -268,7 +227,7 @@ static bool load_case(const char *name, struct pgcase *pc)
     json_error_t je;
 
     snprintf(path, sizeof(path), "%s/%s/pg.sql", root, name);
-    text = read_file(path);
+    text = cq_test_read_file(path);
     if (text == NULL || strncmp(text, "error: ", 7) == 0) {
         free(text);
         return false;

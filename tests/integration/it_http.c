@@ -40,19 +40,9 @@
 #include "cqtest.h"
 #include "drv/drv.h"
 #include "http/http.h"
+#include "httptest.h"
 
 #define N_IDLE 2000
-
-#if defined(__SANITIZE_ADDRESS__)
-#define CQ_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CQ_TEST_ASAN 1
-#endif
-#endif
-#ifndef CQ_TEST_ASAN
-#define CQ_TEST_ASAN 0
-#endif
 
 struct fx {
     char schema[64];
@@ -333,7 +323,6 @@ static struct cq_http_server *start_server(const char *extra)
     struct cq_err err = {0};
     char path[1100];
     struct cq_conf *conf;
-    struct cq_http_server *srv;
 
     snprintf(path, sizeof(path), "%s/inproc.yaml", X.tmpdir);
     write_config(path, "127.0.0.1:0", extra);
@@ -344,11 +333,7 @@ static struct cq_http_server *start_server(const char *extra)
         cq_conf_diags_format(&diags, &b);
         fail_msg("config: %s %s", err.msg, cq_buf_str(&b));
     }
-    srv = cq_http_server_new(conf, &err);
-    if (srv == NULL || cq_http_server_start(srv, &err) != CQ_OK) {
-        fail_msg("server: %s", err.msg);
-    }
-    return srv;
+    return cq_test_serve(conf, NULL, 0);
 }
 
 static int setup(void **state)

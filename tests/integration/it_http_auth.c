@@ -28,6 +28,7 @@
 #include "conf/conf.h"
 #include "cqtest.h"
 #include "http/http.h"
+#include "httptest.h"
 
 struct fx {
     PGconn *pg;
@@ -38,71 +39,22 @@ struct fx {
 
 static struct fx F;
 
-struct reply {
-    long status;
-    struct cq_buf body;
-    char retry_after[32];
-    json_t *json; /* parsed body, or NULL */
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    cq_buf_append(&((struct reply *)ud)->body, p, size * n);
-    return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    struct reply *r = ud;
-    size_t len = size * n;
-
-    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-        snprintf(r->retry_after, sizeof(r->retry_after), "%.*s", (int)(len - 12), p + 12);
-        r->retry_after[strcspn(r->retry_after, "\r\n")] = '\0';
-    }
-    return len;
-}
-
-static void reply_done(struct reply *r)
-{
-    json_decref(r->json);
-    cq_buf_cleanup(&r->body);
-}
-
 /* One request; hdr1/hdr2 are full header lines or NULL; body NULL = GET. */
-static void http(struct reply *r, const char *path, const char *hdr1, const char *hdr2,
+static void http(struct cq_test_reply *r, const char *path, const char *hdr1, const char *hdr2,
                  const char *body)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
+    const char *hdrs[3] = {NULL, NULL, NULL};
     char url[256];
-    json_error_t je;
+    size_t n = 0;
 
-    memset(r, 0, sizeof(*r));
-    cq_buf_init(&r->body, 1 << 22);
     snprintf(url, sizeof(url), "%s%s", F.url, path);
-    h = curl_slist_append(h, "Content-Type: application/json");
     if (hdr1 != NULL) {
-        h = curl_slist_append(h, hdr1);
+        hdrs[n++] = hdr1;
     }
     if (hdr2 != NULL) {
-        h = curl_slist_append(h, hdr2);
+        hdrs[n++] = hdr2;
     }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    }
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    r->json = json_loads(cq_buf_str(&r->body), JSON_DECODE_ANY, &je);
+    cq_test_http(r, url, hdrs, body, 30);
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -111,22 +63,11 @@ static const char *jstr(json_t *o, const char *key)
     return s != NULL ? s : "";
 }
 
-static void expect(struct reply *r, long status)
+static void expect(struct cq_test_reply *r, long status)
 {
     if (r->status != status) {
         fail_msg("HTTP %ld, expected %ld: %s", r->status, status, cq_buf_str(&r->body));
     }
-}
-
-static void pg_exec(const char *sql)
-{
-    PGresult *res = PQexec(F.pg, sql);
-    int st = PQresultStatus(res);
-
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        fail_msg("%s: %s", sql, PQerrorMessage(F.pg));
-    }
-    PQclear(res);
 }
 
 static long pg_count(const char *where)
@@ -204,7 +145,6 @@ static int setup(void **state)
 {
     const char *dsn = cq_test_require("CQ_IT_PG_DSN");
     char sql[512], *text = NULL;
-    struct cq_err err = {0};
     struct cq_conf *conf;
     size_t len;
 
@@ -219,21 +159,14 @@ static int setup(void **state)
              "INSERT INTO %s.items SELECT g, 't' || (g %% 3), 'n' || g "
              "FROM generate_series(1, 30) g",
              F.schema, F.schema, F.schema, F.schema);
-    pg_exec(sql);
+    cq_test_pg_exec(F.pg, sql);
     len = strlen(CONF_TMPL) + strlen(dsn) + sizeof(F.schema) + 1;
     text = malloc(len);
     snprintf(text, len, CONF_TMPL, dsn, F.schema);
     conf = load(text, NULL, 0);
     free(text);
     assert_non_null(conf);
-    F.srv = cq_http_server_new(conf, &err);
-    if (F.srv == NULL) {
-        fail_msg("server: %s", err.msg);
-    }
-    if (cq_http_server_start(F.srv, &err) != 0) {
-        fail_msg("start: %s", err.msg);
-    }
-    snprintf(F.url, sizeof(F.url), "%s", cq_http_server_url(F.srv));
+    F.srv = cq_test_serve(conf, F.url, sizeof(F.url));
     return 0;
 }
 
@@ -247,7 +180,7 @@ static int teardown(void **state)
         cq_http_server_free(F.srv);
     }
     snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", F.schema);
-    pg_exec(sql);
+    cq_test_pg_exec(F.pg, sql);
     PQfinish(F.pg);
     curl_global_cleanup();
     return 0;
@@ -259,69 +192,69 @@ static int teardown(void **state)
 
 static void test_missing_unknown_revoked(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
 
     (void)state;
     http(&r, "/query", NULL, NULL, Q_SQLONLY);
     expect(&r, 401);
     assert_string_equal(jstr(r.json, "error"), "UNAUTHORIZED");
     assert_non_null(strstr(jstr(r.json, "message"), "Missing API key"));
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/query", "Authorization: Bearer k-full-0123456789abcde", NULL, Q_SQLONLY);
     expect(&r, 401);
     assert_string_equal(jstr(r.json, "error"), "UNAUTHORIZED");
     assert_string_equal(jstr(r.json, "message"), "Unknown API key");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/query", "X-API-Key: k-old-0123456789abcdef", NULL, Q_SQLONLY);
     expect(&r, 401);
     assert_non_null(strstr(jstr(r.json, "message"), "revoked"));
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* the probes stay open */
     http(&r, "/health", NULL, NULL, NULL);
     expect(&r, 200);
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void test_bearer_and_x_api_key(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
 
     (void)state;
     http(&r, "/query", "Authorization: bearer k-full-0123456789abcdef", NULL, Q_SQLONLY);
     expect(&r, 200);
     assert_string_equal(jstr(r.json, "kind"), "sql");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/query", "X-API-Key: k-full-0123456789abcdef", NULL, Q_SQLONLY);
     expect(&r, 200);
     assert_string_equal(jstr(r.json, "kind"), "sql");
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void test_connection_allow_list(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
 
     (void)state;
     http(&r, "/sql", "X-API-Key: k-sql-0123456789abcdef", NULL,
          "{\"connection\":\"pg\",\"sql\":\"SELECT 1 AS one\"}");
     expect(&r, 403);
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "X-API-Key: k-sql-0123456789abcdef", NULL,
          "{\"connection\":\"lite\",\"sql\":\"SELECT 1 AS one\"}");
     expect(&r, 200);
     assert_non_null(strstr(cq_buf_str(&r.body), "1"));
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* a key with no role may not use the governed API at all */
     http(&r, "/query", "X-API-Key: k-sql-0123456789abcdef", NULL, Q_SQLONLY);
     expect(&r, 400);
     assert_string_equal(jstr(json_array_get(json_object_get(r.json, "errors"), 0), "code"),
                         "FORBIDDEN_ROLE");
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void test_forbidden_role(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     json_t *en, *details;
 
     (void)state;
@@ -334,12 +267,12 @@ static void test_forbidden_role(void **state)
     details = json_object_get(en, "details");
     assert_string_equal(jstr(details, "role"), "reader");
     assert_string_equal(jstr(details, "scope"), "user");
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void test_pinned_context(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     json_t *data, *row;
     size_t i;
 
@@ -356,7 +289,7 @@ static void test_pinned_context(void **state)
     json_array_foreach(data, i, row) {
         assert_string_equal(jstr(row, "tenant"), "t1");
     }
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* Count mode agrees. */
     http(&r, "/query", "Authorization: Bearer k-narrow-0123456789abcdef", NULL,
          "{\"definition\":{\"from\":\"items\",\"executeMode\":\"count\"},"
@@ -365,33 +298,36 @@ static void test_pinned_context(void **state)
     expect(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "count")),
                      pg_count("tenant = 't1'"));
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void test_rate_limit(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
+    const char *retry;
     int ok = 0;
 
     (void)state;
     for (int i = 0; i < 2; i++) {
         http(&r, "/query", "X-API-Key: k-slow-0123456789abcdef", NULL, Q_SQLONLY);
         ok += r.status == 200;
-        reply_done(&r);
+        cq_test_reply_done(&r);
     }
     assert_int_equal(ok, 2);
     http(&r, "/query", "X-API-Key: k-slow-0123456789abcdef", NULL, Q_SQLONLY);
     expect(&r, 429);
     assert_string_equal(jstr(r.json, "error"), "RATE_LIMITED");
-    assert_true(strtol(r.retry_after, NULL, 10) >= 1);
-    assert_true(strtol(r.retry_after, NULL, 10) <= 5);
-    reply_done(&r);
+    retry = cq_test_reply_header(&r, "Retry-After");
+    assert_non_null(retry);
+    assert_true(strtol(retry, NULL, 10) >= 1);
+    assert_true(strtol(retry, NULL, 10) <= 5);
+    cq_test_reply_done(&r);
 }
 
 /* Value of one sample in /metrics, or -1. */
 static double metric(const char *series)
 {
-    struct reply r;
+    struct cq_test_reply r;
     const char *p;
     double v = -1;
     size_t len = strlen(series);
@@ -405,7 +341,7 @@ static double metric(const char *series)
             break;
         }
     }
-    reply_done(&r);
+    cq_test_reply_done(&r);
     return v;
 }
 
@@ -433,15 +369,15 @@ static void test_metrics_move(void **state)
     const char *unauth = "clariq_errors_total{code=\"UNAUTHORIZED\"}";
     const char *ok = "clariq_http_requests_total{route=\"/query\",status=\"200\"}";
     double u0 = metric(unauth), o0 = metric(ok);
-    struct reply r;
+    struct cq_test_reply r;
 
     (void)state;
     for (int i = 0; i < 3; i++) {
         http(&r, "/query", "X-API-Key: nope", NULL, Q_SQLONLY);
-        reply_done(&r);
+        cq_test_reply_done(&r);
     }
     http(&r, "/query", "X-API-Key: k-full-0123456789abcdef", NULL, Q_SQLONLY);
-    reply_done(&r);
+    cq_test_reply_done(&r);
     assert_true(metric_reaches(unauth, (u0 < 0 ? 0 : u0) + 3));
     assert_true(metric_reaches(ok, (o0 < 0 ? 0 : o0) + 1));
     assert_true(metric("clariq_pool_open{connection=\"pg\"}") >= 1);

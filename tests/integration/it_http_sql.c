@@ -31,6 +31,7 @@
 #include "conf/conf.h"
 #include "cqtest.h"
 #include "http/http.h"
+#include "httptest.h"
 
 #define KEY_ALL "k-all-0123456789abcdef"
 #define KEY_LITE "k-lite-0123456789abcdef"
@@ -53,87 +54,19 @@ struct fx {
 
 static struct fx F;
 
-struct reply {
-    long status;
-    struct cq_buf body;
-    struct cq_buf headers;
-    json_t *json; /* parsed body, or NULL */
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    cq_buf_append(&((struct reply *)ud)->body, p, size * n);
-    return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    cq_buf_append(&((struct reply *)ud)->headers, p, size * n);
-    return size * n;
-}
-
-static void reply_done(struct reply *r)
-{
-    json_decref(r->json);
-    cq_buf_cleanup(&r->body);
-    cq_buf_cleanup(&r->headers);
-}
-
-/* A response header's value (case-insensitive name), or NULL; in a static buffer. */
-static const char *header(const struct reply *r, const char *name)
-{
-    static char val[256];
-    const char *h = cq_buf_str(&r->headers);
-    size_t n = strlen(name);
-    for (const char *line = h; *line != '\0';) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol != NULL ? (size_t)(eol - line) : strlen(line);
-        if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            snprintf(val, sizeof(val), "%.*s", (int)(len - n - 1), line + n + 1);
-            val[strcspn(val, "\r\n")] = '\0';
-            return val + strspn(val, " ");
-        }
-        line += len + (eol != NULL ? 1 : 0);
-    }
-    return NULL;
-}
-
 /* One request to base + path with X-API-Key key (NULL: none); body NULL = GET. */
-static void http_to(struct reply *r, const char *base, const char *path, const char *key,
+static void http_to(struct cq_test_reply *r, const char *base, const char *path, const char *key,
                     const char *body)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
     char url[256], kh[128];
-    json_error_t je;
+    const char *const hdrs[] = {kh, NULL};
 
-    memset(r, 0, sizeof(*r));
-    cq_buf_init(&r->body, 1 << 26);
-    cq_buf_init(&r->headers, 1 << 16);
     snprintf(url, sizeof(url), "%s%s", base, path);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    if (key != NULL) {
-        snprintf(kh, sizeof(kh), "X-API-Key: %s", key);
-        h = curl_slist_append(h, kh);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    }
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    r->json = json_loads(cq_buf_str(&r->body), JSON_DECODE_ANY, &je);
+    snprintf(kh, sizeof(kh), "X-API-Key: %s", key != NULL ? key : "");
+    cq_test_http(r, url, key != NULL ? hdrs : NULL, body, 60);
 }
 
-static void http(struct reply *r, const char *path, const char *body)
+static void http(struct cq_test_reply *r, const char *path, const char *body)
 {
     http_to(r, F.url, path, KEY_ALL, body);
 }
@@ -144,13 +77,13 @@ static const char *jstr(const json_t *o, const char *key)
     return s != NULL ? s : "";
 }
 
-static void expect(const struct reply *r, long status)
+static void expect(struct cq_test_reply *r, long status)
 {
     if (r->status != status) {
         fail_msg("HTTP %ld, expected %ld: %.2000s", r->status, status, cq_buf_str(&r->body));
     }
     if (r->json == NULL && status != 0) {
-        const char *ct = header(r, "Content-Type");
+        const char *ct = cq_test_reply_header(r, "Content-Type");
         if (ct == NULL || strncmp(ct, "text/plain", 10) != 0) {
             fail_msg("body is not JSON: %.500s", cq_buf_str(&r->body));
         }
@@ -158,24 +91,13 @@ static void expect(const struct reply *r, long status)
 }
 
 /* An error reply: status, code, and the message containing `msg`. */
-static void expect_error(struct reply *r, long status, const char *code, const char *msg)
+static void expect_error(struct cq_test_reply *r, long status, const char *code, const char *msg)
 {
     expect(r, status);
     assert_string_equal(jstr(r->json, "error"), code);
     if (strstr(jstr(r->json, "message"), msg) == NULL) {
         fail_msg("message '%s' lacks '%s'", jstr(r->json, "message"), msg);
     }
-}
-
-static void pg_exec(const char *sql)
-{
-    PGresult *res = PQexec(F.pg, sql);
-    int st = PQresultStatus(res);
-
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        fail_msg("%s: %s", sql, PQerrorMessage(F.pg));
-    }
-    PQclear(res);
 }
 
 /* printf format: the DSN, the sqlite file twice */
@@ -219,21 +141,12 @@ static struct cq_http_server *serve(const char *text, char *url, size_t size)
     struct cq_conf_diags diags = {0};
     struct cq_err err = {0};
     struct cq_conf *conf = cq_conf_load_mem("it_http_sql.yaml", text, strlen(text), &diags, &err);
-    struct cq_http_server *s;
 
     if (conf == NULL) {
         fail_msg("config: %s: %s", diags.n > 0 ? diags.v[0].msg : "", err.msg);
     }
     cq_conf_diags_cleanup(&diags);
-    s = cq_http_server_new(conf, &err);
-    if (s == NULL) {
-        fail_msg("server: %s", err.msg);
-    }
-    if (cq_http_server_start(s, &err) != 0) {
-        fail_msg("start: %s", err.msg);
-    }
-    snprintf(url, size, "%s", cq_http_server_url(s));
-    return s;
+    return cq_test_serve(conf, url, size);
 }
 
 static int setup(void **state)
@@ -253,7 +166,7 @@ static int setup(void **state)
              "INSERT INTO %s.items SELECT g, 'n' || g, g * 1.5, DATE '2024-01-01' + g, g %% 2 = 0"
              " FROM generate_series(1, 30) g",
              F.schema, F.schema, F.schema, F.schema);
-    pg_exec(sql);
+    cq_test_pg_exec(F.pg, sql);
     F.dir = cq_test_tmpdir("it_http_sql");
     snprintf(lite, sizeof(lite), "%s/lite.db", F.dir);
     snprintf(text, sizeof(text), CONF_TMPL, dsn, lite, lite);
@@ -277,7 +190,7 @@ static int teardown(void **state)
         cq_http_server_free(F.srv2);
     }
     snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", F.schema);
-    pg_exec(sql);
+    cq_test_pg_exec(F.pg, sql);
     PQfinish(F.pg);
     free(F.dir);
     curl_global_cleanup();
@@ -288,7 +201,7 @@ static int teardown(void **state)
 
 static void sql_pg_rows_and_types(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     char body[512];
     (void)state;
     snprintf(body, sizeof(body),
@@ -297,7 +210,7 @@ static void sql_pg_rows_and_types(void **state)
              F.schema);
     http(&r, "/sql", body);
     expect(&r, 200);
-    assert_non_null(header(&r, "Content-Length")); /* small: answered whole */
+    assert_non_null(cq_test_reply_header(&r, "Content-Length")); /* small: answered whole */
     json_t *fields = json_object_get(r.json, "fields");
     assert_int_equal(json_array_size(fields), 5);
     assert_string_equal(jstr(json_array_get(fields, 0), "name"), "id");
@@ -314,12 +227,12 @@ static void sql_pg_rows_and_types(void **state)
     assert_int_equal(json_integer_value(json_object_get(r.json, "rowCount")), 3);
     assert_true(json_is_false(json_object_get(r.json, "truncated")));
     assert_true(json_is_number(json_object_get(r.json, "elapsedMs")));
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void sql_params_forms(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     /* `clariq run -p` strings: text:007 stays text */
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT $1::text AS v, $2::int + 1 AS n\","
@@ -328,7 +241,7 @@ static void sql_params_forms(void **state)
     json_t *row = json_array_get(json_object_get(r.json, "rows"), 0);
     assert_string_equal(jstr(row, "v"), "007");
     assert_int_equal(json_integer_value(json_object_get(row, "n")), 42);
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* JSON values: a string is text as is, null is NULL */
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT $1::text AS v, "
                      "$2::int IS NULL AS z\",\"params\":[\"int:5\",null]}");
@@ -336,19 +249,19 @@ static void sql_params_forms(void **state)
     row = json_array_get(json_object_get(r.json, "rows"), 0);
     assert_string_equal(jstr(row, "v"), "int:5");
     assert_true(json_is_true(json_object_get(row, "z")));
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql",
          "{\"connection\":\"pg\",\"sql\":\"SELECT 1\",\"params\":[1],\"args\":[\"1\"]}");
     expect_error(&r, 400, "INVALID_REQUEST", "either params");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT 1\",\"args\":[\"int:x\"]}");
     expect_error(&r, 400, "INVALID_REQUEST", "args[0]");
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void sql_limits(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     /* the request lowers the connection's max_rows */
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT g FROM generate_series(1, 50) g\","
@@ -358,7 +271,7 @@ static void sql_limits(void **state)
     assert_int_equal(json_integer_value(json_object_get(r.json, "rowCount")), 5);
     assert_true(json_is_true(json_object_get(r.json, "truncated")));
     assert_string_equal(jstr(r.json, "truncatedReason"), "max_rows");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* but cannot raise it: lite allows 10 rows */
     http(&r, "/sql", "{\"connection\":\"lite\",\"sql\":\"WITH RECURSIVE c(x) AS (SELECT 1 UNION "
                      "ALL SELECT x + 1 FROM c WHERE x < 50) SELECT x FROM c\","
@@ -366,21 +279,21 @@ static void sql_limits(void **state)
     expect(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "rowCount")), 10);
     assert_true(json_is_true(json_object_get(r.json, "truncated")));
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* a lowered timeout */
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT pg_sleep(5)\","
                      "\"limits\":{\"timeoutMs\":200}}");
     expect_error(&r, 504, "QUERY_TIMEOUT", "");
     assert_string_equal(jstr(r.json, "connection"), "pg");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT 1\",\"limits\":{\"maxRow\":1}}");
     expect_error(&r, 400, "INVALID_REQUEST", "did you mean 'maxRows'");
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void sql_read_only(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     char body[256];
     (void)state;
     snprintf(body, sizeof(body),
@@ -389,7 +302,7 @@ static void sql_read_only(void **state)
     http(&r, "/sql", body);
     expect_error(&r, 422, "READ_ONLY", "read-only");
     assert_string_equal(jstr(r.json, "connection"), "pg");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* nothing was written */
     snprintf(body, sizeof(body),
              "{\"connection\":\"pg\",\"sql\":\"SELECT count(*) AS n FROM %s.items\"}", F.schema);
@@ -399,22 +312,22 @@ static void sql_read_only(void **state)
         json_integer_value(json_object_get(json_array_get(json_object_get(r.json, "rows"), 0),
                                            "n")),
         30);
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void sql_sqlite(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     http(&r, "/sql", "{\"connection\":\"lite\",\"allowMulti\":true,\"sql\":\"DROP TABLE IF "
                      "EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)\"}");
     expect(&r, 200);
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":\"lite\",\"sql\":\"INSERT INTO t (id, name) VALUES ($1, $2), "
                      "($3, $4)\",\"params\":[1,\"one\",2,\"two\"]}");
     expect(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "rowsAffected")), 2);
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":\"lite\",\"sql\":\"SELECT id, name FROM t WHERE id = $1\","
                      "\"params\":[2]}");
     expect(&r, 200);
@@ -422,30 +335,30 @@ static void sql_sqlite(void **state)
     assert_int_equal(json_integer_value(json_object_get(row, "id")), 2);
     assert_string_equal(jstr(row, "name"), "two");
     assert_int_equal(json_integer_value(json_object_get(r.json, "rowCount")), 1);
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* the same file through a read-only connection refuses writes */
     http(&r, "/sql", "{\"connection\":\"lite_ro\",\"sql\":\"DELETE FROM t\"}");
     expect_error(&r, 422, "READ_ONLY", "read-only");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":\"lite_ro\",\"sql\":\"SELECT count(*) AS n FROM t\"}");
     expect(&r, 200);
     row = json_array_get(json_object_get(r.json, "rows"), 0);
     assert_int_equal(json_integer_value(json_object_get(row, "n")), 2);
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void sql_streams_large_results(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT g, repeat('x', 100) AS pad FROM "
                      "generate_series(1, 100000) g\"}");
     expect(&r, 200);
-    const char *te = header(&r, "Transfer-Encoding");
+    const char *te = cq_test_reply_header(&r, "Transfer-Encoding");
     if (te == NULL || strcasecmp(te, "chunked") != 0) {
         fail_msg("not chunked: %s", cq_buf_str(&r.headers));
     }
-    assert_null(header(&r, "Content-Length"));
+    assert_null(cq_test_reply_header(&r, "Content-Length"));
     assert_true(r.body.len > 10u * 1000 * 1000);
     json_t *rows = json_object_get(r.json, "rows");
     assert_int_equal(json_array_size(rows), 100000);
@@ -453,7 +366,7 @@ static void sql_streams_large_results(void **state)
                      100000);
     assert_int_equal(json_integer_value(json_object_get(r.json, "rowCount")), 100000);
     assert_true(json_is_false(json_object_get(r.json, "truncated")));
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static int count_sleepers(void)
@@ -542,43 +455,43 @@ static void sql_disconnect_mid_stream(void **state)
 
 static void sql_errors(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     http(&r, "/sql", "{\"connection\":\"nope\",\"sql\":\"SELECT 1\"}");
     expect_error(&r, 404, "UNKNOWN_CONNECTION", "no connection named 'nope'");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT * FROM no_such_table\"}");
     expect_error(&r, 422, "QUERY_FAILED", "no_such_table");
     assert_string_equal(jstr(r.json, "sqlstate"), "42P01");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":");
     expect_error(&r, 400, "INVALID_JSON", "Request body is not valid JSON");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "[1]");
     expect_error(&r, 400, "INVALID_BODY", "connection and sql");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":\"pg\"}");
     expect_error(&r, 400, "INVALID_REQUEST", "sql is required");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/sql", "{\"connection\":\"pg\",\"sql\":\"SELECT 1\",\"parms\":[]}");
     expect_error(&r, 400, "INVALID_REQUEST", "did you mean 'params'");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* a key limited to lite */
     http_to(&r, F.url, "/sql", KEY_LITE, "{\"connection\":\"pg\",\"sql\":\"SELECT 1\"}");
     expect(&r, 403);
     assert_string_equal(cq_buf_str(&r.body), "{\"error\":\"FORBIDDEN\",\"message\":\"API key "
                                              "'liteonly' may not use connection 'pg'\"}");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http_to(&r, F.url, "/sql", KEY_LITE, "{\"connection\":\"lite\",\"sql\":\"SELECT 7 AS x\"}");
     expect(&r, 200);
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 /* ---- connections ----------------------------------------------------------------------- */
 
 static void connections_list(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     http(&r, "/connections", NULL);
     expect(&r, 200);
@@ -596,24 +509,24 @@ static void connections_list(void **state)
     json_t *lite = json_array_get(r.json, 1);
     assert_string_equal(jstr(lite, "driver"), "sqlite");
     assert_true(json_is_false(json_object_get(lite, "readOnly")));
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* a key sees only what it may use */
     http_to(&r, F.url, "/connections", KEY_LITE, NULL);
     expect(&r, 200);
     assert_int_equal(json_array_size(r.json), 1);
     assert_string_equal(jstr(json_array_get(r.json, 0), "name"), "lite");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     /* the password of a URL never shows */
     http_to(&r, F.url2, "/connections", KEY_ALL, NULL);
     expect(&r, 200);
     assert_null(strstr(cq_buf_str(&r.body), PG_PASSWORD));
     assert_non_null(strstr(cq_buf_str(&r.body), "postgres://app:***@127.0.0.1:1/x"));
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void connections_test(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     http(&r, "/connections/pg/test", "");
     expect(&r, 200);
@@ -621,28 +534,28 @@ static void connections_test(void **state)
     assert_string_equal(jstr(r.json, "name"), "pg");
     assert_true(strncmp(jstr(r.json, "server"), "PostgreSQL ", 11) == 0);
     assert_true(json_number_value(json_object_get(r.json, "latencyMs")) > 0);
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/connections/lite/test", "");
     expect(&r, 200);
     assert_true(strncmp(jstr(r.json, "server"), "SQLite ", 7) == 0);
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http(&r, "/connections/nope/test", "");
     expect_error(&r, 404, "UNKNOWN_CONNECTION", "nope");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http_to(&r, F.url, "/connections/pg/test", KEY_LITE, "");
     expect_error(&r, 403, "FORBIDDEN", "may not use connection 'pg'");
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http_to(&r, F.url2, "/connections/bad/test", KEY_ALL, "");
     expect_error(&r, 503, "CONNECTION_FAILED", "bad");
     assert_null(strstr(cq_buf_str(&r.body), PG_PASSWORD));
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 /* ---- operations ------------------------------------------------------------------------ */
 
 static void ready(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     http_to(&r, F.url, "/ready", NULL, NULL); /* a probe needs no key */
     expect(&r, 200);
@@ -651,7 +564,7 @@ static void ready(void **state)
     assert_int_equal(json_object_size(conns), 3); /* no catalog: every connection */
     assert_true(json_is_true(json_object_get(json_object_get(conns, "pg"), "ready")));
     assert_true(json_is_number(json_object_get(json_object_get(conns, "lite"), "latencyMs")));
-    reply_done(&r);
+    cq_test_reply_done(&r);
     http_to(&r, F.url2, "/ready", NULL, NULL);
     expect(&r, 503);
     assert_true(json_is_false(json_object_get(r.json, "ready")));
@@ -661,7 +574,7 @@ static void ready(void **state)
     assert_true(json_is_false(json_object_get(bad, "ready")));
     assert_true(strlen(jstr(bad, "error")) > 0);
     assert_null(strstr(cq_buf_str(&r.body), PG_PASSWORD));
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 /* A Prometheus sample: metric name, optional {labels}, a space, a number. */
@@ -700,11 +613,11 @@ static bool sample_line_ok(const char *p, size_t len)
 
 static void metrics(void **state)
 {
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     http(&r, "/metrics", NULL);
     expect(&r, 200);
-    const char *ct = header(&r, "Content-Type");
+    const char *ct = cq_test_reply_header(&r, "Content-Type");
     assert_non_null(ct);
     assert_non_null(strstr(ct, "text/plain"));
     assert_non_null(strstr(ct, "version=0.0.4"));
@@ -724,7 +637,7 @@ static void metrics(void **state)
         }
         line += len + (line[len] == '\n' ? 1 : 0);
     }
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 static void config_without_secrets(void **state)
@@ -732,7 +645,7 @@ static void config_without_secrets(void **state)
     static const char *const secrets[] = {PG_PASSWORD, SLACK_TOKEN, HOOK_TOKEN, HMAC_SECRET,
                                           MAIL_PASSWORD, "hdr-token-777", KEY_ALL, KEY_LITE,
                                           NULL};
-    struct reply r;
+    struct cq_test_reply r;
     (void)state;
     http_to(&r, F.url2, "/config", KEY_ALL, NULL);
     expect(&r, 200);
@@ -754,7 +667,7 @@ static void config_without_secrets(void **state)
     assert_string_equal(jstr(json_array_get(keys, 0), "name"), "all");
     assert_string_equal(jstr(json_array_get(keys, 0), "key"), "***");
     assert_string_equal(jstr(json_object_get(r.json, "server"), "max_body"), "1MB");
-    reply_done(&r);
+    cq_test_reply_done(&r);
 }
 
 int main(void)

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,12 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "conf/conf.h"
 
 #define MAX_VARS 32
 
@@ -231,17 +239,93 @@ long cq_test_peak_rss_kib(void)
 /* Under AddressSanitizer, freed memory waits in a quarantine (256 MB by default) before
  * reuse, which would hide whether streaming keeps memory flat. A small quarantine keeps the
  * peak-RSS checks of the integration tests meaningful; ASAN_OPTIONS still apply on top. */
-#if defined(__SANITIZE_ADDRESS__)
-#define CQ_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CQ_TEST_ASAN 1
-#endif
-#endif
-#ifdef CQ_TEST_ASAN
+#if CQ_TEST_ASAN
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
     return "quarantine_size_mb=4:thread_local_quarantine_size_kb=256";
 }
 #endif
+
+char *cq_test_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *s;
+    long n;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    s = malloc((size_t)n + 1);
+    if (fread(s, 1, (size_t)n, f) != (size_t)n) {
+        n = 0;
+    }
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+void cq_test_quote_ident(struct cq_buf *b, const char *s, size_t len)
+{
+    cq_buf_putc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            cq_buf_putc(b, '"');
+        }
+        cq_buf_putc(b, s[i]);
+    }
+    cq_buf_putc(b, '"');
+}
+
+struct cq_conf *cq_test_conf_load(const char *text, char **diags)
+{
+    struct cq_conf_diags d = {0};
+    struct cq_err err = {0};
+    struct cq_buf b;
+    struct cq_conf *conf = cq_conf_load_mem("clariq.yaml", text, strlen(text), &d, &err);
+
+    cq_buf_init(&b, 1 << 20);
+    cq_conf_diags_format(&d, &b);
+    *diags = strdup(cq_buf_str(&b));
+    cq_buf_cleanup(&b);
+    cq_conf_diags_cleanup(&d);
+    return conf;
+}
+
+struct cq_conf *cq_test_conf_good(const char *text)
+{
+    char *diags = NULL;
+    struct cq_conf *conf = cq_test_conf_load(text, &diags);
+
+    if (conf == NULL) {
+        fail_msg("unexpected problems:\n%s", diags);
+    }
+    free(diags);
+    return conf;
+}
+
+void cq_test_conf_bad(const char *text, const char *want)
+{
+    char *diags = NULL;
+    struct cq_conf *conf = cq_test_conf_load(text, &diags);
+
+    if (conf != NULL || strcmp(diags, want) != 0) {
+        fail_msg("diagnostics:\n got:\n%s\n want:\n%s", diags, want);
+    }
+    cq_conf_free(conf);
+    free(diags);
+}
+
+void cq_test_expect_json(const struct json_t *j, const char *want)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+
+    assert_non_null(s);
+    if (strcmp(s, want) != 0) {
+        fail_msg("JSON:\n got  %s\n want %s", s, want);
+    }
+    free(s);
+}

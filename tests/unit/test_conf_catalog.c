@@ -27,53 +27,6 @@
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-/* Loads text; returns the conf (or NULL) and the formatted diagnostics in *out (malloc). */
-static struct cq_conf *load(const char *text, char **out)
-{
-    struct cq_conf_diags d = {0};
-    struct cq_err err = {0};
-    struct cq_buf b;
-    struct cq_conf *conf = cq_conf_load_mem("clariq.yaml", text, strlen(text), &d, &err);
-    cq_buf_init(&b, 1 << 20);
-    cq_conf_diags_format(&d, &b);
-    *out = strdup(cq_buf_str(&b));
-    cq_buf_cleanup(&b);
-    cq_conf_diags_cleanup(&d);
-    return conf;
-}
-
-static struct cq_conf *good(const char *text)
-{
-    char *diags = NULL;
-    struct cq_conf *conf = load(text, &diags);
-    if (conf == NULL) {
-        fail_msg("unexpected problems:\n%s", diags);
-    }
-    free(diags);
-    return conf;
-}
-
-/* The load fails with exactly these diagnostics (one formatted line each). */
-static void bad(const char *text, const char *want)
-{
-    char *diags = NULL;
-    struct cq_conf *conf = load(text, &diags);
-    if (conf != NULL || strcmp(diags, want) != 0) {
-        fail_msg("diagnostics:\n got:\n%s\n want:\n%s", diags, want);
-    }
-    free(diags);
-}
-
-static void expect_json(const json_t *j, const char *want)
-{
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-    assert_non_null(s);
-    if (strcmp(s, want) != 0) {
-        fail_msg("JSON:\n got  %s\n want %s", s, want);
-    }
-    free(s);
-}
-
 static char *path_in(const char *dir, const char *name)
 {
     char *p = malloc(strlen(dir) + strlen(name) + 2);
@@ -108,54 +61,57 @@ static char *fixture_text(void)
 static void test_inline_catalog(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good(CONNS "catalog:\n"
-                                      "  databases:\n"
-                                      "    - {id: main, engine: postgres, trinoCatalog: pg}\n"
-                                      "    - {id: other, engine: sqlite, connection: lite}\n"
-                                      "    - {id: ch, engine: clickhouse}\n"
-                                      "  tables:\n"
-                                      "    - id: t\n"
-                                      "      apiName: t\n"
-                                      "      database: main\n"
-                                      "      physicalName: public.t\n"
-                                      "      columns:\n"
-                                      "        - {apiName: id, physicalName: id, type: int,"
-                                      " nullable: false}\n"
-                                      "        - apiName: n\n"
-                                      "          physicalName: \"n\"\n"
-                                      "          type: string\n"
-                                      "          nullable: true\n"
-                                      "          maskingFn: name\n"
-                                      "      primaryKey: [id]\n"
-                                      "      relations: []\n"
-                                      "  caches: []\n"
-                                      "  externalSyncs:\n"
-                                      "  trino: {enabled: true}\n"
-                                      "roles:\n"
-                                      "  - id: admin\n"
-                                      "    tables: '*'\n"
-                                      "  - id: reader\n"
-                                      "    tables:\n"
-                                      "      - tableId: t\n"
-                                      "        allowedColumns: [id]\n"
-                                      "        filters: [{column: id, operator: '=', "
-                                      "contextKey: uid}]\n");
-    expect_json(conf->catalog,
-                "{\"databases\":[{\"id\":\"main\",\"engine\":\"postgres\",\"trinoCatalog\":"
-                "\"pg\"},{\"id\":\"other\",\"engine\":\"sqlite\",\"connection\":\"lite\"},"
-                "{\"id\":\"ch\",\"engine\":\"clickhouse\"}],\"tables\":[{\"id\":\"t\","
-                "\"apiName\":\"t\",\"database\":\"main\",\"physicalName\":\"public.t\","
-                "\"columns\":[{\"apiName\":\"id\",\"physicalName\":\"id\",\"type\":\"int\","
-                "\"nullable\":false},{\"apiName\":\"n\",\"physicalName\":\"n\",\"type\":"
-                "\"string\",\"nullable\":true,\"maskingFn\":\"name\"}],\"primaryKey\":[\"id\"],"
-                "\"relations\":[]}],\"caches\":[],\"externalSyncs\":null,\"trino\":{\"enabled\":"
-                "true}}");
-    expect_json(conf->roles,
-                "[{\"id\":\"admin\",\"tables\":\"*\"},{\"id\":\"reader\",\"tables\":[{\"tableId\":"
-                "\"t\",\"allowedColumns\":[\"id\"],\"filters\":[{\"column\":\"id\",\"operator\":"
-                "\"=\",\"contextKey\":\"uid\"}]}]}]");
+    struct cq_conf *conf =
+        cq_test_conf_good(CONNS "catalog:\n"
+                                "  databases:\n"
+                                "    - {id: main, engine: postgres, trinoCatalog: pg}\n"
+                                "    - {id: other, engine: sqlite, connection: lite}\n"
+                                "    - {id: ch, engine: clickhouse}\n"
+                                "  tables:\n"
+                                "    - id: t\n"
+                                "      apiName: t\n"
+                                "      database: main\n"
+                                "      physicalName: public.t\n"
+                                "      columns:\n"
+                                "        - {apiName: id, physicalName: id, type: int,"
+                                " nullable: false}\n"
+                                "        - apiName: n\n"
+                                "          physicalName: \"n\"\n"
+                                "          type: string\n"
+                                "          nullable: true\n"
+                                "          maskingFn: name\n"
+                                "      primaryKey: [id]\n"
+                                "      relations: []\n"
+                                "  caches: []\n"
+                                "  externalSyncs:\n"
+                                "  trino: {enabled: true}\n"
+                                "roles:\n"
+                                "  - id: admin\n"
+                                "    tables: '*'\n"
+                                "  - id: reader\n"
+                                "    tables:\n"
+                                "      - tableId: t\n"
+                                "        allowedColumns: [id]\n"
+                                "        filters: [{column: id, operator: '=', "
+                                "contextKey: uid}]\n");
+    cq_test_expect_json(
+        conf->catalog,
+        "{\"databases\":[{\"id\":\"main\",\"engine\":\"postgres\",\"trinoCatalog\":"
+        "\"pg\"},{\"id\":\"other\",\"engine\":\"sqlite\",\"connection\":\"lite\"},"
+        "{\"id\":\"ch\",\"engine\":\"clickhouse\"}],\"tables\":[{\"id\":\"t\","
+        "\"apiName\":\"t\",\"database\":\"main\",\"physicalName\":\"public.t\","
+        "\"columns\":[{\"apiName\":\"id\",\"physicalName\":\"id\",\"type\":\"int\","
+        "\"nullable\":false},{\"apiName\":\"n\",\"physicalName\":\"n\",\"type\":"
+        "\"string\",\"nullable\":true,\"maskingFn\":\"name\"}],\"primaryKey\":[\"id\"],"
+        "\"relations\":[]}],\"caches\":[],\"externalSyncs\":null,\"trino\":{\"enabled\":"
+        "true}}");
+    cq_test_expect_json(
+        conf->roles,
+        "[{\"id\":\"admin\",\"tables\":\"*\"},{\"id\":\"reader\",\"tables\":[{\"tableId\":"
+        "\"t\",\"allowedColumns\":[\"id\"],\"filters\":[{\"column\":\"id\",\"operator\":"
+        "\"=\",\"contextKey\":\"uid\"}]}]}]");
     /* main: a postgres connection named like the database; other names its own */
-    expect_json(conf->catalog_conns, "{\"main\":\"main\"}");
+    cq_test_expect_json(conf->catalog_conns, "{\"main\":\"main\"}");
     assert_string_equal(conf->catalog_file, "clariq.yaml");
 
     /* what conf made is what dsl builds */
@@ -180,26 +136,28 @@ static void test_yaml_typing(void **state)
     (void)state;
     setenv("CQ_T_BOOL", "true", 1);
     setenv("CQ_T_TEXT", "public.x", 1);
-    struct cq_conf *conf = good("catalog:\n"
-                                "  trino:\n"
-                                "    v: [1, -2, +3, 1.5, .5, 1e3, -2.5E-1, 99999999999999999999,\n"
-                                "        '7', \"8\", yes, True, FALSE, null, ~, 0x1F, .inf, 1.2.3]\n"
-                                "    e:\n"
-                                "      - ${CQ_T_BOOL}\n"
-                                "      - '${CQ_T_BOOL}'\n"
-                                "      - ${CQ_T_TEXT}\n"
-                                "      - ${CQ_T_MISSING:-12}\n"
-                                "      - $$x\n"
-                                "      -\n"
-                                "    b: |\n"
-                                "      two\n"
-                                "      lines\n"
-                                "    n:\n"
-                                "    m: {k: [], e: {}}\n");
-    expect_json(json_object_get(conf->catalog, "trino"),
-                "{\"v\":[1,-2,3,1.5,0.5,1000.0,-0.25,1e20,\"7\",\"8\",\"yes\",true,false,null,"
-                "null,\"0x1F\",\".inf\",\"1.2.3\"],\"e\":[true,\"true\",\"public.x\",12,\"$x\","
-                "null],\"b\":\"two\\nlines\\n\",\"n\":null,\"m\":{\"k\":[],\"e\":{}}}");
+    struct cq_conf *conf =
+        cq_test_conf_good("catalog:\n"
+                          "  trino:\n"
+                          "    v: [1, -2, +3, 1.5, .5, 1e3, -2.5E-1, 99999999999999999999,\n"
+                          "        '7', \"8\", yes, True, FALSE, null, ~, 0x1F, .inf, 1.2.3]\n"
+                          "    e:\n"
+                          "      - ${CQ_T_BOOL}\n"
+                          "      - '${CQ_T_BOOL}'\n"
+                          "      - ${CQ_T_TEXT}\n"
+                          "      - ${CQ_T_MISSING:-12}\n"
+                          "      - $$x\n"
+                          "      -\n"
+                          "    b: |\n"
+                          "      two\n"
+                          "      lines\n"
+                          "    n:\n"
+                          "    m: {k: [], e: {}}\n");
+    cq_test_expect_json(
+        json_object_get(conf->catalog, "trino"),
+        "{\"v\":[1,-2,3,1.5,0.5,1000.0,-0.25,1e20,\"7\",\"8\",\"yes\",true,false,null,"
+        "null,\"0x1F\",\".inf\",\"1.2.3\"],\"e\":[true,\"true\",\"public.x\",12,\"$x\","
+        "null],\"b\":\"two\\nlines\\n\",\"n\":null,\"m\":{\"k\":[],\"e\":{}}}");
     cq_conf_free(conf);
 }
 
@@ -207,33 +165,35 @@ static void test_yaml_typing(void **state)
 static void test_aliases(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good("catalog:\n"
-                                "  databases:\n"
-                                "    - &db {id: a, engine: postgres}\n"
-                                "  trino: {x: *db, y: [*db, *db]}\n");
-    expect_json(json_object_get(conf->catalog, "trino"),
-                "{\"x\":{\"id\":\"a\",\"engine\":\"postgres\"},\"y\":[{\"id\":\"a\",\"engine\":"
-                "\"postgres\"},{\"id\":\"a\",\"engine\":\"postgres\"}]}");
+    struct cq_conf *conf = cq_test_conf_good("catalog:\n"
+                                             "  databases:\n"
+                                             "    - &db {id: a, engine: postgres}\n"
+                                             "  trino: {x: *db, y: [*db, *db]}\n");
+    cq_test_expect_json(
+        json_object_get(conf->catalog, "trino"),
+        "{\"x\":{\"id\":\"a\",\"engine\":\"postgres\"},\"y\":[{\"id\":\"a\",\"engine\":"
+        "\"postgres\"},{\"id\":\"a\",\"engine\":\"postgres\"}]}");
     assert_ptr_equal(json_array_get(json_object_get(conf->catalog, "databases"), 0),
                      json_object_get(json_object_get(conf->catalog, "trino"), "x"));
     cq_conf_free(conf);
     /* a billion laughs costs nine conversions */
-    conf = good("catalog:\n"
-                "  trino:\n"
-                "    a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-                "    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-                "    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-                "    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-                "    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-                "    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-                "    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
-                "    h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
-                "    i: [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n");
+    conf = cq_test_conf_good("catalog:\n"
+                             "  trino:\n"
+                             "    a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                             "    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                             "    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                             "    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                             "    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                             "    f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                             "    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+                             "    h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+                             "    i: [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n");
     assert_int_equal(json_array_size(json_object_get(json_object_get(conf->catalog, "trino"),
                                                      "i")),
                      10);
     cq_conf_free(conf);
-    bad("catalog:\n  trino: &r {x: [*r]}\n",
+    cq_test_conf_bad(
+        "catalog:\n  trino: &r {x: [*r]}\n",
         "clariq.yaml:2:10: error: catalog.trino.x[0]: an alias refers to a value that contains "
         "it (write the structure out instead of nesting an alias in itself)\n");
 }
@@ -250,7 +210,7 @@ static void test_deep_nesting(void **state)
     }
     strcat(text, "\n");
     char *diags = NULL;
-    assert_null(load(text, &diags));
+    assert_null(cq_test_conf_load(text, &diags));
     assert_non_null(strstr(diags, "nested more than 64 levels deep"));
     free(diags);
 }
@@ -260,24 +220,27 @@ static void test_deep_nesting(void **state)
 static void test_connection_map(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good(CONNS "  pg-main: {url: postgres://h/x}\n"
-                                      "catalog:\n"
-                                      "  connections: {a: main, b: lite}\n"
-                                      "  databases:\n"
-                                      "    - {id: a, engine: postgres}\n"
-                                      "    - {id: b, engine: sqlite}\n"
-                                      "    - {id: pg-main, engine: postgres}\n"
-                                      "    - {id: lite, engine: postgres}\n"
-                                      "    - {id: main, engine: postgres, connection: main}\n");
+    struct cq_conf *conf =
+        cq_test_conf_good(CONNS "  pg-main: {url: postgres://h/x}\n"
+                                "catalog:\n"
+                                "  connections: {a: main, b: lite}\n"
+                                "  databases:\n"
+                                "    - {id: a, engine: postgres}\n"
+                                "    - {id: b, engine: sqlite}\n"
+                                "    - {id: pg-main, engine: postgres}\n"
+                                "    - {id: lite, engine: postgres}\n"
+                                "    - {id: main, engine: postgres, connection: main}\n");
     /* defaults only where the names and the driver match; `connection:` is not repeated */
-    expect_json(conf->catalog_conns, "{\"a\":\"main\",\"b\":\"lite\",\"pg-main\":\"pg-main\"}");
+    cq_test_expect_json(conf->catalog_conns,
+                        "{\"a\":\"main\",\"b\":\"lite\",\"pg-main\":\"pg-main\"}");
     cq_conf_free(conf);
 }
 
 static void test_connection_problems(void **state)
 {
     (void)state;
-    bad(CONNS "catalog:\n"
+    cq_test_conf_bad(
+        CONNS "catalog:\n"
               "  connections: {a: mian, zz: main, b: main}\n"
               "  databases:\n"
               "    - {id: a, engine: postgres}\n"
@@ -294,7 +257,8 @@ static void test_connection_problems(void **state)
         "connection 'lte' (did you mean 'lite'?)\n"
         "clariq.yaml:10:47: error: catalog.databases[3].connection: database 'd' is clickhouse "
         "but connection 'main' is postgres (map the database to a connection of its engine)\n");
-    bad("catalog:\n  connections: [a]\n",
+    cq_test_conf_bad(
+        "catalog:\n  connections: [a]\n",
         "clariq.yaml:2:16: error: catalog.connections: expected a mapping of database ids to "
         "connection names, got a list (write databaseId: connectionName lines)\n");
 }
@@ -304,34 +268,41 @@ static void test_connection_problems(void **state)
 static void test_form_problems(void **state)
 {
     (void)state;
-    bad("catalog: [x]\n",
+    cq_test_conf_bad(
+        "catalog: [x]\n",
         "clariq.yaml:1:10: error: catalog: expected a mapping, got a list (write databases:, "
         "tables:, caches:, externalSyncs: under it, or file: catalog.json)\n");
-    bad("catalog:\n  externalSync: []\n  tabels: []\n",
+    cq_test_conf_bad(
+        "catalog:\n  externalSync: []\n  tabels: []\n",
         "clariq.yaml:2:3: error: catalog: unknown key 'externalSync' (did you mean "
         "'externalSyncs'?)\n"
         "clariq.yaml:3:3: error: catalog: unknown key 'tabels' (did you mean 'tables'?)\n");
-    bad("catalog:\n  file: c.json\n  tables: []\n",
+    cq_test_conf_bad(
+        "catalog:\n  file: c.json\n  tables: []\n",
         "clariq.yaml:3:3: error: catalog: both file: and inline metadata are set (keep one: "
         "file: names a JSON MetadataConfig, or write databases:, tables: ... here)\n");
-    bad("catalog:\n  tables:\n    - {id: a, id: b}\n",
-        "clariq.yaml:3:15: error: catalog.tables[0]: duplicate key 'id' (keep one)\n");
-    bad("catalog:\n  tables: [{[a]: 1}]\n",
+    cq_test_conf_bad("catalog:\n  tables:\n    - {id: a, id: b}\n",
+                     "clariq.yaml:3:15: error: catalog.tables[0]: duplicate key 'id' (keep one)\n");
+    cq_test_conf_bad(
+        "catalog:\n  tables: [{[a]: 1}]\n",
         "clariq.yaml:2:13: error: catalog.tables[0]: a key must be a name, not a list (write "
         "plain names as keys)\n");
-    bad("catalog:\n  tables:\n    - id: ${CQ_T_UNSET_VAR}\n",
+    cq_test_conf_bad(
+        "catalog:\n  tables:\n    - id: ${CQ_T_UNSET_VAR}\n",
         "clariq.yaml:3:11: error: catalog.tables[0].id: environment variable CQ_T_UNSET_VAR is "
         "not set (set CQ_T_UNSET_VAR or write ${CQ_T_UNSET_VAR:-default})\n");
-    bad("roles: admin\n",
+    cq_test_conf_bad(
+        "roles: admin\n",
         "clariq.yaml:1:8: error: roles: expected a list of roles or {file: ...}, got a single "
         "value (write a list of roles ('- id: admin' with 'tables: \"*\"' below it) or file: "
         "roles.json)\n");
-    bad("roles: {admin: x}\n",
+    cq_test_conf_bad(
+        "roles: {admin: x}\n",
         "clariq.yaml:1:8: error: roles: expected a list of roles or {file: ...}, got a mapping "
         "(write a list of roles ('- id: admin' with 'tables: \"*\"' below it) or file: "
         "roles.json)\n");
     /* empty sections: nothing */
-    struct cq_conf *conf = good("catalog:\nroles:\n");
+    struct cq_conf *conf = cq_test_conf_good("catalog:\nroles:\n");
     assert_null(conf->catalog);
     assert_null(conf->roles);
     assert_null(conf->catalog_conns);
@@ -344,13 +315,13 @@ static void test_form_problems(void **state)
 static void test_file_form_in_memory(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good(CONNS "catalog:\n  file: /nonexistent/c.json\n"
-                                      "  connections: {x: main}\n"
-                                      "roles: {file: r.json}\n");
+    struct cq_conf *conf = cq_test_conf_good(CONNS "catalog:\n  file: /nonexistent/c.json\n"
+                                                   "  connections: {x: main}\n"
+                                                   "roles: {file: r.json}\n");
     assert_null(conf->catalog);
     assert_null(conf->roles);
     assert_string_equal(conf->catalog_file, "/nonexistent/c.json");
-    expect_json(conf->catalog_conns, "{\"x\":\"main\"}");
+    cq_test_expect_json(conf->catalog_conns, "{\"x\":\"main\"}");
     cq_conf_free(conf);
 }
 
@@ -382,7 +353,7 @@ static void test_file_form(void **state)
     assert_int_equal(json_array_size(conf->roles), 7);
     assert_string_equal(conf->catalog_file, cat_path);
     assert_string_equal(conf->files[conf->n_files - 1], cat_path);
-    expect_json(conf->catalog_conns, "{\"pg-main\":\"pg-main\"}");
+    cq_test_expect_json(conf->catalog_conns, "{\"pg-main\":\"pg-main\"}");
     cq_conf_free(conf);
 
     /* roles: wins over the roles in the catalog file */
@@ -390,7 +361,7 @@ static void test_file_form(void **state)
                                          "roles: {file: meta/roles.json}\n"));
     conf = cq_conf_load_file(yaml, &d, &err);
     assert_non_null(conf);
-    expect_json(conf->roles, "[{\"id\":\"only\",\"tables\":\"*\"}]");
+    cq_test_expect_json(conf->roles, "[{\"id\":\"only\",\"tables\":\"*\"}]");
     cq_conf_free(conf);
     cq_conf_diags_cleanup(&d);
     free(fixture);

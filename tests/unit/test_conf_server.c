@@ -30,54 +30,9 @@
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-static struct cq_conf *load(const char *text, char **out)
-{
-    struct cq_conf_diags d = {0};
-    struct cq_err err = {0};
-    struct cq_buf b;
-    struct cq_conf *conf = cq_conf_load_mem("clariq.yaml", text, strlen(text), &d, &err);
-    cq_buf_init(&b, 1 << 20);
-    cq_conf_diags_format(&d, &b);
-    *out = strdup(cq_buf_str(&b));
-    cq_buf_cleanup(&b);
-    cq_conf_diags_cleanup(&d);
-    return conf;
-}
-
-static struct cq_conf *good(const char *text)
-{
-    char *diags = NULL;
-    struct cq_conf *conf = load(text, &diags);
-    if (conf == NULL) {
-        fail_msg("unexpected problems:\n%s", diags);
-    }
-    free(diags);
-    return conf;
-}
-
-/* The load fails with exactly these diagnostics (one formatted line each). */
-static void bad(const char *text, const char *want)
-{
-    char *diags = NULL;
-    struct cq_conf *conf = load(text, &diags);
-    if (conf != NULL || strcmp(diags, want) != 0) {
-        fail_msg("diagnostics:\n got:\n%s\n want:\n%s", diags, want);
-    }
-    cq_conf_free(conf);
-    free(diags);
-}
-
 static void sha(const char *text, unsigned char out[32])
 {
     SHA256((const unsigned char *)text, strlen(text), out);
-}
-
-static void expect_json(const json_t *j, const char *want)
-{
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-    assert_non_null(s);
-    assert_string_equal(s, want);
-    free(s);
 }
 
 /* ---- defaults ---------------------------------------------------------------------------- */
@@ -85,7 +40,7 @@ static void expect_json(const json_t *j, const char *want)
 static void defaults_without_section(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good(CONNS);
+    struct cq_conf *conf = cq_test_conf_good(CONNS);
     const struct cq_server_conf *sc = &conf->server;
     assert_string_equal(sc->listen, "127.0.0.1:8080");
     assert_int_equal(sc->threads, 4);
@@ -107,7 +62,7 @@ static void defaults_without_section(void **state)
 static void defaults_empty_section(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good(CONNS "server:\n");
+    struct cq_conf *conf = cq_test_conf_good(CONNS "server:\n");
     assert_string_equal(conf->server.listen, "127.0.0.1:8080");
     assert_int_equal(conf->server.threads, 4);
     assert_true(conf->server.access_log);
@@ -131,17 +86,18 @@ static void demo_is_auth_none_on_loopback(void **state)
 static void all_keys(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good(CONNS "server:\n"
-                                      "  listen: 0.0.0.0:9090\n"
-                                      "  threads: 8\n"
-                                      "  max_body: 64KB\n"
-                                      "  request_timeout: 5s\n"
-                                      "  shutdown_timeout: 250ms\n"
-                                      "  cors_origins: [https://a.example.com, http://b:3000]\n"
-                                      "  access_log: false\n"
-                                      "  access_log_format: JSON\n"
-                                      "  errors_include_sql: no\n"
-                                      "  allow_unrestricted: true\n");
+    struct cq_conf *conf =
+        cq_test_conf_good(CONNS "server:\n"
+                                "  listen: 0.0.0.0:9090\n"
+                                "  threads: 8\n"
+                                "  max_body: 64KB\n"
+                                "  request_timeout: 5s\n"
+                                "  shutdown_timeout: 250ms\n"
+                                "  cors_origins: [https://a.example.com, http://b:3000]\n"
+                                "  access_log: false\n"
+                                "  access_log_format: JSON\n"
+                                "  errors_include_sql: no\n"
+                                "  allow_unrestricted: true\n");
     const struct cq_server_conf *sc = &conf->server;
     assert_string_equal(sc->listen, "0.0.0.0:9090");
     assert_int_equal(sc->threads, 8);
@@ -165,7 +121,7 @@ static void listen_forms(void **state)
     for (size_t i = 0; ok[i] != NULL; i++) {
         char text[256];
         snprintf(text, sizeof(text), CONNS "server:\n  listen: \"%s\"\n", ok[i]);
-        struct cq_conf *conf = good(text);
+        struct cq_conf *conf = cq_test_conf_good(text);
         assert_string_equal(conf->server.listen, ok[i]);
         cq_conf_free(conf);
     }
@@ -174,7 +130,8 @@ static void listen_forms(void **state)
 static void auth_none_implies_trusted(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good(CONNS "server:\n  auth: none\n  listen: localhost:8080\n");
+    struct cq_conf *conf =
+        cq_test_conf_good(CONNS "server:\n  auth: none\n  listen: localhost:8080\n");
     assert_int_equal(conf->server.auth, CQ_AUTH_NONE);
     assert_true(conf->server.trusted_callers);
     cq_conf_free(conf);
@@ -248,7 +205,7 @@ static void api_keys_all_forms(void **state)
                    "      key_env: CQ_TEST_ENV_KEY\n"
                    "      revoked: true\n",
              hex);
-    struct cq_conf *conf = good(text);
+    struct cq_conf *conf = cq_test_conf_good(text);
     const struct cq_server_conf *sc = &conf->server;
     assert_int_equal(sc->n_keys, 3);
     const struct cq_api_key_conf *a = &sc->keys[0], *b = &sc->keys[1], *c = &sc->keys[2];
@@ -264,8 +221,9 @@ static void api_keys_all_forms(void **state)
     assert_true(a->has_service);
     assert_int_equal(a->n_service_roles, 1);
     assert_string_equal(a->service_roles[0], "svc");
-    expect_json(a->context, "{\"tenantId\":\"t1\",\"level\":3,\"ok\":true,\"ids\":[\"a\",\"2\"],"
-                            "\"n\":null}");
+    cq_test_expect_json(a->context,
+                        "{\"tenantId\":\"t1\",\"level\":3,\"ok\":true,\"ids\":[\"a\",\"2\"],"
+                        "\"n\":null}");
     assert_true(a->rate == 2.5);
     assert_true(a->burst == 2.5); /* default max(1, rate) */
     assert_false(a->revoked);
@@ -294,8 +252,9 @@ static void api_keys_all_forms(void **state)
 static void rate_burst_at_least_one(void **state)
 {
     (void)state;
-    struct cq_conf *conf = good(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
-                                      "\n      rate_limit: {requests_per_second: 0.2}\n");
+    struct cq_conf *conf =
+        cq_test_conf_good(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
+                                "\n      rate_limit: {requests_per_second: 0.2}\n");
     assert_true(conf->server.keys[0].burst == 1);
     cq_conf_free(conf);
 }
@@ -305,16 +264,19 @@ static void rate_burst_at_least_one(void **state)
 static void bad_listen(void **state)
 {
     (void)state;
-    bad(CONNS "server:\n  listen: 8080\n",
-        "clariq.yaml:5:11: error: server.listen: invalid listen address '8080' (write "
-        "host:port, such as 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)\n");
-    bad(CONNS "server:\n  listen: \"h:70000\"\n",
+    cq_test_conf_bad(CONNS "server:\n  listen: 8080\n",
+                     "clariq.yaml:5:11: error: server.listen: invalid listen address '8080' (write "
+                     "host:port, such as 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)\n");
+    cq_test_conf_bad(
+        CONNS "server:\n  listen: \"h:70000\"\n",
         "clariq.yaml:5:11: error: server.listen: invalid listen address 'h:70000' (write "
         "host:port, such as 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)\n");
-    bad(CONNS "server:\n  listen: \"[::1:80\"\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  listen: \"[::1:80\"\n",
         "clariq.yaml:5:11: error: server.listen: invalid listen address '[::1:80' (write "
         "host:port, such as 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)\n");
-    bad(CONNS "server:\n  auth: none\n  listen: \":8080\"\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  auth: none\n  listen: \":8080\"\n",
         "clariq.yaml:6:11: error: server.listen: auth: none refuses a non-loopback listen "
         "address ':8080' (auth: none is for local development: listen on 127.0.0.1 or use "
         "auth: keys with api_keys:)\n");
@@ -323,7 +285,8 @@ static void bad_listen(void **state)
 static void auth_none_needs_loopback(void **state)
 {
     (void)state;
-    bad(CONNS "server:\n  auth: none\n  listen: 0.0.0.0:8080\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  auth: none\n  listen: 0.0.0.0:8080\n",
         "clariq.yaml:6:11: error: server.listen: auth: none refuses a non-loopback listen "
         "address '0.0.0.0:8080' (auth: none is for local development: listen on 127.0.0.1 or "
         "use auth: keys with api_keys:)\n");
@@ -332,29 +295,38 @@ static void auth_none_needs_loopback(void **state)
 static void bad_scalars(void **state)
 {
     (void)state;
-    bad(CONNS "server:\n  auth: nnoe\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  auth: nnoe\n",
         "clariq.yaml:5:9: error: server.auth: unknown auth mode 'nnoe' (did you mean 'none'?)\n");
-    bad(CONNS "server:\n  access_log_format: jsno\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  access_log_format: jsno\n",
         "clariq.yaml:5:22: error: server.access_log_format: unknown access log format 'jsno' "
         "(did you mean 'json'?)\n");
-    bad(CONNS "server:\n  threads: 0\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  threads: 0\n",
         "clariq.yaml:5:12: error: server.threads: value '0' is out of range (use a whole number "
         "from 1 to 1024)\n");
-    bad(CONNS "server:\n  max_body: lots\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  max_body: lots\n",
         "clariq.yaml:5:13: error: server.max_body: invalid size 'lots' (use a number with a "
         "unit: 512B, 64KB, 10MB, 1GB)\n");
-    bad(CONNS "server:\n  request_timeout: soon\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  request_timeout: soon\n",
         "clariq.yaml:5:20: error: server.request_timeout: invalid duration 'soon' (use a number "
         "with a unit: 250ms, 5s, 2m, 1h)\n");
-    bad(CONNS "server:\n  access_log: maybe\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  access_log: maybe\n",
         "clariq.yaml:5:15: error: server.access_log: invalid boolean 'maybe' (use true or false "
         "(yes/no and on/off also work))\n");
-    bad(CONNS "server:\n  lisen: x\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  lisen: x\n",
         "clariq.yaml:5:3: error: server: unknown key 'lisen' (did you mean 'listen'?)\n");
-    bad(CONNS "server:\n  cors_origins: [app.example.com]\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  cors_origins: [app.example.com]\n",
         "clariq.yaml:5:17: error: server.cors_origins: invalid origin 'app.example.com' (write "
         "origins as scheme://host[:port], such as https://app.example.com)\n");
-    bad(CONNS "server: [a]\n",
+    cq_test_conf_bad(
+        CONNS "server: [a]\n",
         "clariq.yaml:4:9: error: server: expected a mapping, got a list (write key: value lines "
         "indented under it)\n");
 }
@@ -362,7 +334,8 @@ static void bad_scalars(void **state)
 static void tls_both_or_neither(void **state)
 {
     (void)state;
-    bad(CONNS "server:\n  tls:\n    cert: c.pem\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  tls:\n    cert: c.pem\n",
         "clariq.yaml:5:3: error: server.tls: missing key (give both cert: and key: (PEM "
         "files), or remove tls:)\n");
 }
@@ -370,26 +343,33 @@ static void tls_both_or_neither(void **state)
 static void api_key_form_problems(void **state)
 {
     (void)state;
-    bad(CONNS "server:\n  api_keys: {a: b}\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys: {a: b}\n",
         "clariq.yaml:5:13: error: server.api_keys: expected a list of keys, got a mapping "
         "(write one '- name: ...' item per key with key:, key_env: or key_sha256:)\n");
-    bad(CONNS "server:\n  api_keys:\n    - key: " KEY1 "\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - key: " KEY1 "\n",
         "clariq.yaml:6:7: error: server.api_keys[0]: missing name (give every key a name: it "
         "labels logs and metrics)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n",
         "clariq.yaml:6:7: error: server.api_keys[0]: missing key (write key: ${VAR}, key_env: "
         "VAR or key_sha256: <64 hex digits>)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1 "\n      key_sha256: " Z64
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1 "\n      key_sha256: " Z64
               "\n",
         "clariq.yaml:8:7: error: server.api_keys[0]: more than one of key, key_env and "
         "key_sha256 (keep one of key, key_env and key_sha256)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: 'a b'\n      key: " KEY1 "\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: 'a b'\n      key: " KEY1 "\n",
         "clariq.yaml:6:13: error: server.api_keys[0].name: invalid key name 'a b' (use letters, "
         "digits, '_', '-' or '.', at most 63 characters)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1 "\n      colour: red\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1 "\n      colour: red\n",
         "clariq.yaml:8:7: error: server.api_keys[0]: unknown key 'colour' (valid keys: name, "
         "key, key_env, key_sha256, connections, roles, context, rate_limit, revoked)\n");
-    bad(CONNS "server:\n  api_keys:\n    - just-a-key\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - just-a-key\n",
         "clariq.yaml:6:7: error: server.api_keys[0]: expected a mapping, got a single value "
         "(write name:, key_env: ... under the '-')\n");
 }
@@ -399,25 +379,29 @@ static void api_key_secret_problems(void **state)
     (void)state;
     char *diags = NULL;
     /* a short key is refused without being shown */
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key: hunter2\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key: hunter2\n",
         "clariq.yaml:7:12: error: server.api_keys[0].key: the key is too short (use at least 16 "
         "random characters (openssl rand -hex 32))\n");
     unsetenv("CQ_TEST_UNSET_KEY");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key_env: CQ_TEST_UNSET_KEY\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key_env: CQ_TEST_UNSET_KEY\n",
         "clariq.yaml:7:16: error: server.api_keys[0].key_env: environment variable "
         "CQ_TEST_UNSET_KEY is not set (export CQ_TEST_UNSET_KEY before starting clariq)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key_env: 'NOT-A-NAME'\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key_env: 'NOT-A-NAME'\n",
         "clariq.yaml:7:16: error: server.api_keys[0].key_env: invalid environment variable name "
         "'NOT-A-NAME' (write the name of an environment variable, such as REPORTING_KEY)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key_sha256: abc\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key_sha256: abc\n",
         "clariq.yaml:7:19: error: server.api_keys[0].key_sha256: expected 64 hexadecimal "
         "digits, got 3 characters (write the 64 hex digits of the key's SHA-256 (printf %s "
         "\"$KEY\" | sha256sum))\n");
     /* the key never appears in any message, even next to other problems */
-    struct cq_conf *conf = load(CONNS "server:\n  threads: x\n  api_keys:\n    - name: a\n"
-                                      "      key: " KEY1 "\n    - name: a\n      key: " KEY1
-                                      "\n",
-                                &diags);
+    struct cq_conf *conf =
+        cq_test_conf_load(CONNS "server:\n  threads: x\n  api_keys:\n    - name: a\n"
+                                "      key: " KEY1 "\n    - name: a\n      key: " KEY1 "\n",
+                          &diags);
     assert_null(conf);
     assert_null(strstr(diags, KEY1));
     free(diags);
@@ -426,11 +410,13 @@ static void api_key_secret_problems(void **state)
 static void api_key_duplicates(void **state)
 {
     (void)state;
-    bad(CONNS "server:\n  api_keys:\n    - {name: a, key: " KEY1 "}\n    - {name: a, key: " KEY2
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - {name: a, key: " KEY1 "}\n    - {name: a, key: " KEY2
               "}\n",
         "clariq.yaml:7:7: error: server.api_keys[1]: duplicate key name 'a' (first defined at "
         "line 6; key names must be unique)\n");
-    bad(CONNS "server:\n  api_keys:\n    - {name: a, key: " KEY1 "}\n    - {name: b, key: " KEY1
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - {name: a, key: " KEY1 "}\n    - {name: b, key: " KEY1
               "}\n",
         "clariq.yaml:7:7: error: server.api_keys[1]: the same key as server.api_keys[0] ('a') "
         "(give every client its own key)\n");
@@ -439,26 +425,32 @@ static void api_key_duplicates(void **state)
 static void api_key_references(void **state)
 {
     (void)state;
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
               "\n      connections: [mian]\n",
         "clariq.yaml:8:21: error: server.api_keys[0].connections: unknown connection 'mian' "
         "(did you mean 'main'?)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
               "\n      connections: [main, '*']\n",
         "clariq.yaml:8:27: error: server.api_keys[0].connections: \"*\" inside a list of "
         "connections (write connections: \"*\" alone, not inside a list)\n");
-    bad(CONNS "roles:\n  - {id: analyst, tables: \"*\"}\nserver:\n  api_keys:\n    - name: a\n"
+    cq_test_conf_bad(
+        CONNS "roles:\n  - {id: analyst, tables: \"*\"}\nserver:\n  api_keys:\n    - name: a\n"
               "      key: " KEY1 "\n      roles: {user: [anlyst]}\n",
         "clariq.yaml:10:22: error: server.api_keys[0].roles.user: unknown role 'anlyst' (did "
         "you mean 'analyst'?)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1 "\n      context: [x]\n",
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1 "\n      context: [x]\n",
         "clariq.yaml:8:16: error: server.api_keys[0].context: expected a mapping of context "
         "values, got a list (write context: {tenantId: t1})\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
               "\n      rate_limit: {requests_per_second: -1}\n",
         "clariq.yaml:8:41: error: server.api_keys[0].rate_limit.requests_per_second: invalid "
         "requests_per_second '-1' (use a number greater than 0, such as 10 or 0.5)\n");
-    bad(CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
+    cq_test_conf_bad(
+        CONNS "server:\n  api_keys:\n    - name: a\n      key: " KEY1
               "\n      rate_limit: {burst: 3}\n",
         "clariq.yaml:8:7: error: server.api_keys[0].rate_limit: missing requests_per_second "
         "(write rate_limit: {requests_per_second: 10, burst: 20})\n");

@@ -18,6 +18,7 @@
 
 #include "dsl/dsl.h"
 #include "dsl/internal.h"
+#include "dsltest.h"
 
 /* Roles of this test only, over the fixture's metadata. */
 static const char *const extra_roles =
@@ -41,58 +42,14 @@ struct fx {
     struct cq_arena a;
 };
 
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t e;
-    json_t *j;
-
-    for (char *p = s; *p != '\0'; p++) {
-        *p = *p == '\'' ? '"' : *p;
-    }
-    j = json_loads(s, JSON_DECODE_ANY, &e);
-    if (j == NULL) {
-        fail_msg("bad test JSON at %d:%d: %s\n%s", e.line, e.column, e.text, s);
-    }
-    free(s);
-    return j;
-}
-
-static json_t *fixture(void)
-{
-    const char *dir = getenv("CQ_SOURCE_DIR");
-    char path[4096];
-    json_error_t e;
-    json_t *all;
-
-    snprintf(path, sizeof(path), "%s/tests/golden/dsl/catalog.json", dir ? dir : "../..");
-    all = json_load_file(path, 0, &e);
-    if (all == NULL) {
-        fail_msg("cannot load %s: %s (set CQ_SOURCE_DIR)", path, e.text);
-    }
-    return all;
-}
-
-static struct cq_dsl_catalog *load(const json_t *metadata, const json_t *roles)
-{
-    json_t *cerr = NULL;
-    struct cq_err err = {0};
-    struct cq_dsl_catalog *cat = cq_dsl_catalog_new(metadata, roles, NULL, &cerr, &err);
-
-    if (cat == NULL) {
-        char *s = cerr ? json_dumps(cerr, JSON_COMPACT) : NULL;
-        fail_msg("catalog: %s %s", err.msg, s ? s : "");
-    }
-    return cat;
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    json_t *all = fixture(), *own = J(extra_roles);
+    json_t *all = cq_test_dsl_fixture(), *own = cq_test_json(extra_roles);
 
-    f->cat = load(json_object_get(all, "metadata"), json_object_get(all, "roles"));
-    f->own = load(json_object_get(all, "metadata"), own);
+    assert_non_null(all);
+    f->cat = cq_test_dsl_catalog(json_object_get(all, "metadata"), json_object_get(all, "roles"));
+    f->own = cq_test_dsl_catalog(json_object_get(all, "metadata"), own);
     json_decref(all);
     json_decref(own);
     cq_arena_init(&f->a, 4096, 0);
@@ -118,7 +75,7 @@ static const struct cq_dsl_table_access *rights(struct fx *f, const struct cq_ds
 {
     struct cq_dsl_context *ctx = cq_arena_alloc(&f->a, sizeof(*ctx));
     struct cq_dsl_error e = {0};
-    json_t *j = J(ctx_json);
+    json_t *j = cq_test_json(ctx_json);
     const struct cq_dsl_table_access *ta;
 
     assert_int_equal(cq_dsl_parse_context(&f->a, j, ctx, &e), CQ_OK);

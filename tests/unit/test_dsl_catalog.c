@@ -20,35 +20,14 @@
 #include "base/mem.h"
 #include "dsl/catalog.h"
 #include "dsl/dsl.h"
+#include "dsltest.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-/* JSON written with ' for " (the texts here hold no apostrophes). */
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t e;
-    for (char *p = s; *p != '\0'; p++) {
-        *p = *p == '\'' ? '"' : *p;
-    }
-    json_t *j = json_loads(s, JSON_DECODE_ANY, &e);
-    if (j == NULL) {
-        fail_msg("bad test JSON at %d:%d: %s\n%s", e.line, e.column, e.text, s);
-    }
-    free(s);
-    return j;
-}
-
 static json_t *fixture(const char *member)
 {
-    const char *dir = getenv("CQ_SOURCE_DIR");
-    char path[4096];
-    json_error_t e;
-    snprintf(path, sizeof(path), "%s/tests/golden/dsl/catalog.json", dir ? dir : "../..");
-    json_t *all = json_load_file(path, 0, &e);
-    if (all == NULL) {
-        fail_msg("cannot load %s: %s (set CQ_SOURCE_DIR)", path, e.text);
-    }
+    json_t *all = cq_test_dsl_fixture();
+    assert_non_null(all);
     json_t *m = json_deep_copy(json_object_get(all, member));
     json_decref(all);
     return m;
@@ -331,7 +310,7 @@ static void test_valid_config(void **state)
     json_t *md = fixture("metadata");
     assert_null(cq_dsl_config_validate(md));
     json_decref(md);
-    md = J(BASE);
+    md = cq_test_json(BASE);
     assert_null(cq_dsl_config_validate(md));
     json_decref(md);
 }
@@ -342,19 +321,19 @@ static void test_api_name_rules(void **state)
     char long_name[80];
     memset(long_name, 'a', 65);
     long_name[65] = '\0';
-    json_t *md = J(BASE);
+    json_t *md = cq_test_json(BASE);
     json_object_set_new(tbl(md, 0), "apiName", json_string("Users"));
     expect_config(md, (const char *const[]){
         "INVALID_API_NAME|Table 't': apiName must match ^[a-z][a-zA-Z0-9]*$, got 'Users'|"
         "{\"entity\":\"t\",\"field\":\"apiName\",\"actual\":\"Users\"}",
         NULL});
-    md = J(BASE);
+    md = cq_test_json(BASE);
     json_object_set_new(tbl(md, 0), "apiName", json_string(""));
     expect_config(md, (const char *const[]){
         "INVALID_API_NAME|Table 't': apiName must be 1\xe2\x80\x93"
         "64 characters, got 0|{\"entity\":\"t\",\"field\":\"apiName\",\"actual\":\"\"}",
         NULL});
-    md = J(BASE);
+    md = cq_test_json(BASE);
     json_object_set_new(tbl(md, 0), "apiName", json_string(long_name));
     char want[256];
     snprintf(want, sizeof(want),
@@ -363,7 +342,7 @@ static void test_api_name_rules(void **state)
              long_name);
     expect_config(md, (const char *const[]){want, NULL});
     /* reserved words are matched case-insensitively; a valid name that is one */
-    md = J(BASE);
+    md = cq_test_json(BASE);
     json_object_set_new(tbl(md, 0), "apiName", json_string("sElect"));
     json_object_set_new(col(md, 0, 1), "apiName", json_string("first_name"));
     expect_config(md, (const char *const[]){
@@ -374,7 +353,7 @@ static void test_api_name_rules(void **state)
         "\"first_name\"}",
         NULL});
     /* length counts UTF-16 units like JavaScript: 33 emoji are 66 */
-    md = J(BASE);
+    md = cq_test_json(BASE);
     char emoji[200] = "";
     for (int i = 0; i < 33; i++) {
         strcat(emoji, "\xf0\x9f\x98\x80");
@@ -388,7 +367,7 @@ static void test_api_name_rules(void **state)
     json_decref(md);
     for (const char *const *w = (const char *const[]){"count", "by", "NULL", "Max", NULL}; *w;
          w++) {
-        md = J(BASE);
+        md = cq_test_json(BASE);
         json_object_set_new(col(md, 0, 1), "apiName", json_string(*w));
         body = cq_dsl_config_validate(md);
         assert_non_null(body);
@@ -400,7 +379,7 @@ static void test_api_name_rules(void **state)
 static void test_duplicates_and_references(void **state)
 {
     (void)state;
-    json_t *md = J(BASE);
+    json_t *md = cq_test_json(BASE);
     json_t *t2 = json_deep_copy(tbl(md, 0));
     json_object_set_new(t2, "id", json_string("t2"));
     json_object_set_new(t2, "database", json_string("nodb"));
@@ -419,19 +398,21 @@ static void test_duplicates_and_references(void **state)
 static void test_relations(void **state)
 {
     (void)state;
-    json_t *md = J(BASE);
-    json_t *t2 = J("{'id':'t2','apiName':'other','database':'db','physicalName':'t2',"
-                   "'columns':[{'apiName':'id','physicalName':'id','type':'int',"
-                   "'nullable':false},{'apiName':'tId','physicalName':'t_id','type':'int',"
-                   "'nullable':true}],'primaryKey':['id'],'relations':["
-                   "{'column':'tId','references':{'table':'t','column':'id'},"
-                   "'type':'many-to-one'},"
-                   "{'column':'nope','references':{'table':'ghost','column':'id'}},"
-                   "{'column':'tId','references':{'table':'t','column':'zz'}}]}");
+    json_t *md = cq_test_json(BASE);
+    json_t *t2 =
+        cq_test_json("{'id':'t2','apiName':'other','database':'db','physicalName':'t2',"
+                     "'columns':[{'apiName':'id','physicalName':'id','type':'int',"
+                     "'nullable':false},{'apiName':'tId','physicalName':'t_id','type':'int',"
+                     "'nullable':true}],'primaryKey':['id'],'relations':["
+                     "{'column':'tId','references':{'table':'t','column':'id'},"
+                     "'type':'many-to-one'},"
+                     "{'column':'nope','references':{'table':'ghost','column':'id'}},"
+                     "{'column':'tId','references':{'table':'t','column':'zz'}}]}");
     json_array_append_new(json_object_get(md, "tables"), t2);
     /* the first pass reports source columns, the second targets */
-    json_array_append_new(json_object_get(tbl(md, 0), "relations"),
-                          J("{'column':'id','references':{'table':'other','column':'tId'}}"));
+    json_array_append_new(
+        json_object_get(tbl(md, 0), "relations"),
+        cq_test_json("{'column':'id','references':{'table':'other','column':'tId'}}"));
     expect_config(md, (const char *const[]){
         "INVALID_RELATION|Relation in table 't2': source column 'nope' does not exist|"
         "{\"entity\":\"t2\",\"field\":\"column\",\"actual\":\"nope\"}",
@@ -446,13 +427,14 @@ static void test_relations(void **state)
 static void test_relation_by_api_name(void **state)
 {
     (void)state;
-    json_t *md = J(BASE);
-    json_t *t2 = J("{'id':'t2','apiName':'other','database':'db','physicalName':'t2',"
-                   "'columns':[{'apiName':'id','physicalName':'id','type':'int',"
-                   "'nullable':false}],'primaryKey':['id'],'relations':[]}");
+    json_t *md = cq_test_json(BASE);
+    json_t *t2 = cq_test_json("{'id':'t2','apiName':'other','database':'db','physicalName':'t2',"
+                              "'columns':[{'apiName':'id','physicalName':'id','type':'int',"
+                              "'nullable':false}],'primaryKey':['id'],'relations':[]}");
     json_array_append_new(json_object_get(md, "tables"), t2);
-    json_array_append_new(json_object_get(tbl(md, 0), "relations"),
-                          J("{'column':'id','references':{'table':'other','column':'id'}}"));
+    json_array_append_new(
+        json_object_get(tbl(md, 0), "relations"),
+        cq_test_json("{'column':'id','references':{'table':'other','column':'id'}}"));
     struct cq_dsl_catalog *cat = load_ok(md, NULL, NULL);
     const struct cq_dsl_table *t = cq_dsl_table_by_id(cat, "t");
     assert_int_equal(t->n_relations, 1);
@@ -464,17 +446,19 @@ static void test_relation_by_api_name(void **state)
 static void test_syncs_and_caches(void **state)
 {
     (void)state;
-    json_t *md = J(BASE);
-    json_object_set_new(md, "externalSyncs",
-                        J("[{'sourceTable':'t','targetDatabase':'db','targetPhysicalName':'r.t',"
-                          "'method':'debezium','estimatedLag':'hours'},"
-                          "{'sourceTable':'x','targetDatabase':'nodb','targetPhysicalName':'r.x',"
-                          "'method':'debezium','estimatedLag':'seconds'}]"));
-    json_object_set_new(md, "caches",
-                        J("[{'id':'c1','engine':'redis','tables':["
-                          "{'tableId':'ghost','keyPattern':'g:{id}'},"
-                          "{'tableId':'t','keyPattern':'t:{id}:{name}:{x}','columns':['id','nm']}"
-                          "]}]"));
+    json_t *md = cq_test_json(BASE);
+    json_object_set_new(
+        md, "externalSyncs",
+        cq_test_json("[{'sourceTable':'t','targetDatabase':'db','targetPhysicalName':'r.t',"
+                     "'method':'debezium','estimatedLag':'hours'},"
+                     "{'sourceTable':'x','targetDatabase':'nodb','targetPhysicalName':'r.x',"
+                     "'method':'debezium','estimatedLag':'seconds'}]"));
+    json_object_set_new(
+        md, "caches",
+        cq_test_json("[{'id':'c1','engine':'redis','tables':["
+                     "{'tableId':'ghost','keyPattern':'g:{id}'},"
+                     "{'tableId':'t','keyPattern':'t:{id}:{name}:{x}','columns':['id','nm']}"
+                     "]}]"));
     expect_config(md, (const char *const[]){
         "INVALID_SYNC|ExternalSync references non-existent source table 'x'|"
         "{\"entity\":\"x\",\"field\":\"sourceTable\",\"actual\":\"x\"}",
@@ -496,14 +480,17 @@ static void test_syncs_and_caches(void **state)
 static void test_order_of_errors(void **state)
 {
     (void)state;
-    json_t *md = J(BASE);
-    json_object_set_new(md, "caches", J("[{'id':'c','engine':'redis','tables':["
-                                        "{'tableId':'nope','keyPattern':'x'}]}]"));
-    json_object_set_new(md, "externalSyncs",
-                        J("[{'sourceTable':'nope','targetDatabase':'db','targetPhysicalName':"
-                          "'a.b','method':'debezium','estimatedLag':'seconds'}]"));
-    json_array_append_new(json_object_get(tbl(md, 0), "relations"),
-                          J("{'column':'bad','references':{'table':'nope','column':'id'}}"));
+    json_t *md = cq_test_json(BASE);
+    json_object_set_new(md, "caches",
+                        cq_test_json("[{'id':'c','engine':'redis','tables':["
+                                     "{'tableId':'nope','keyPattern':'x'}]}]"));
+    json_object_set_new(
+        md, "externalSyncs",
+        cq_test_json("[{'sourceTable':'nope','targetDatabase':'db','targetPhysicalName':"
+                     "'a.b','method':'debezium','estimatedLag':'seconds'}]"));
+    json_array_append_new(
+        json_object_get(tbl(md, 0), "relations"),
+        cq_test_json("{'column':'bad','references':{'table':'nope','column':'id'}}"));
     json_object_set_new(tbl(md, 0), "database", json_string("x"));
     json_object_set_new(col(md, 0, 0), "apiName", json_string("Id"));
     json_object_set_new(tbl(md, 0), "apiName", json_string("T"));
@@ -529,13 +516,13 @@ static void test_order_of_errors(void **state)
 static void test_not_checked_by_validate(void **state)
 {
     (void)state;
-    json_t *md = J(BASE);
+    json_t *md = cq_test_json(BASE);
     json_t *t2 = json_deep_copy(tbl(md, 0));
     json_object_set_new(t2, "apiName", json_string("other"));
     json_array_append_new(json_object_get(md, "tables"), t2);
     json_array_append_new(json_object_get(md, "databases"),
-                          J("{'id':'db','engine':'clickhouse'}"));
-    json_object_set_new(tbl(md, 0), "primaryKey", J("['missing']"));
+                          cq_test_json("{'id':'db','engine':'clickhouse'}"));
+    json_object_set_new(tbl(md, 0), "primaryKey", cq_test_json("['missing']"));
     assert_null(cq_dsl_config_validate(md));
     expect_load(md, NULL, (const char *const[]){
         "INVALID_CONFIG|Duplicate database id 'db' (entries 0 and 1)|"
@@ -544,8 +531,8 @@ static void test_not_checked_by_validate(void **state)
         "{\"entity\":\"t\",\"field\":\"id\",\"actual\":\"t\"}",
         NULL});
     /* an unknown PK column is dropped; the declared count stays for the byIds message */
-    md = J(BASE);
-    json_object_set_new(tbl(md, 0), "primaryKey", J("['id','missing']"));
+    md = cq_test_json(BASE);
+    json_object_set_new(tbl(md, 0), "primaryKey", cq_test_json("['id','missing']"));
     struct cq_dsl_catalog *cat = load_ok(md, NULL, NULL);
     assert_int_equal(cat->tables[0].n_pk, 1);
     assert_int_equal(cat->tables[0].n_pk_declared, 2);
@@ -557,62 +544,70 @@ static void test_not_checked_by_validate(void **state)
 static void test_malformed_shapes(void **state)
 {
     (void)state;
-    expect_config(J("[]"), (const char *const[]){
-        "INVALID_CONFIG|MetadataConfig must be an object with databases, tables, caches and "
-        "externalSyncs, got array|{\"expected\":\"object\",\"actual\":\"array\"}",
-        NULL});
-    expect_config(J("{'tables':{},'databases':1,'caches':'x','externalSyncs':true,'trino':3}"),
-                  (const char *const[]){
-        "INVALID_CONFIG|databases must be an array, got number|"
-        "{\"field\":\"databases\",\"expected\":\"array\",\"actual\":\"number\"}",
-        "INVALID_CONFIG|tables must be an array, got object|"
-        "{\"field\":\"tables\",\"expected\":\"array\",\"actual\":\"object\"}",
-        "INVALID_CONFIG|caches must be an array, got string|"
-        "{\"field\":\"caches\",\"expected\":\"array\",\"actual\":\"string\"}",
-        "INVALID_CONFIG|externalSyncs must be an array, got boolean|"
-        "{\"field\":\"externalSyncs\",\"expected\":\"array\",\"actual\":\"boolean\"}",
-        "INVALID_CONFIG|trino must be an object such as {\"enabled\": true}, got number|"
-        "{\"entity\":\"trino\",\"expected\":\"object\",\"actual\":\"number\"}",
-        NULL});
-    expect_config(J("{'databases':[7,{'engine':'mysql'}],'tables':[null,"
-                    "{'id':'a','apiName':5,'database':[],'physicalName':'x.',"
-                    "'columns':{},'relations':[1]}]}"),
-                  (const char *const[]){
-        "INVALID_CONFIG|databases[0] must be an object, got number|"
-        "{\"entity\":\"databases[0]\",\"expected\":\"object\",\"actual\":\"number\"}",
-        "INVALID_CONFIG|databases[1]: id must be a non-empty string, got absent|"
-        "{\"entity\":\"databases[1]\",\"field\":\"id\",\"expected\":\"string\",\"actual\":"
-        "\"absent\"}",
-        "INVALID_CONFIG|Database 'databases[1]': engine must be one of postgres, clickhouse, "
-        "iceberg, sqlite, got 'mysql'|{\"entity\":\"databases[1]\",\"field\":\"engine\","
-        "\"expected\":\"postgres|clickhouse|iceberg|sqlite\",\"actual\":\"mysql\"}",
-        "INVALID_CONFIG|tables[0] must be an object, got null|"
-        "{\"entity\":\"tables[0]\",\"expected\":\"object\",\"actual\":\"null\"}",
-        "INVALID_API_NAME|Table 'a': apiName must be a string, got number|"
-        "{\"entity\":\"a\",\"field\":\"apiName\",\"expected\":\"string\",\"actual\":\"number\"}",
-        "INVALID_REFERENCE|Table 'a': database must be a string, got array|"
-        "{\"entity\":\"a\",\"field\":\"database\",\"expected\":\"string\",\"actual\":\"array\"}",
-        "INVALID_CONFIG|Table 'a': physicalName 'x.' has an empty part (write schema.table or "
-        "table)|{\"entity\":\"a\",\"field\":\"physicalName\",\"actual\":\"x.\"}",
-        "INVALID_CONFIG|Table 'a': columns must be an array, got object|"
-        "{\"entity\":\"a\",\"field\":\"columns\",\"expected\":\"array\",\"actual\":\"object\"}",
-        "INVALID_RELATION|Relation in table 'a': relations[0] must be an object, got number|"
-        "{\"entity\":\"a\",\"field\":\"relations\",\"expected\":\"object\",\"actual\":"
-        "\"number\"}",
-        NULL});
+    expect_config(
+        cq_test_json("[]"),
+        (const char *const[]){
+            "INVALID_CONFIG|MetadataConfig must be an object with databases, tables, caches and "
+            "externalSyncs, got array|{\"expected\":\"object\",\"actual\":\"array\"}",
+            NULL});
+    expect_config(
+        cq_test_json("{'tables':{},'databases':1,'caches':'x','externalSyncs':true,'trino':3}"),
+        (const char *const[]){
+            "INVALID_CONFIG|databases must be an array, got number|"
+            "{\"field\":\"databases\",\"expected\":\"array\",\"actual\":\"number\"}",
+            "INVALID_CONFIG|tables must be an array, got object|"
+            "{\"field\":\"tables\",\"expected\":\"array\",\"actual\":\"object\"}",
+            "INVALID_CONFIG|caches must be an array, got string|"
+            "{\"field\":\"caches\",\"expected\":\"array\",\"actual\":\"string\"}",
+            "INVALID_CONFIG|externalSyncs must be an array, got boolean|"
+            "{\"field\":\"externalSyncs\",\"expected\":\"array\",\"actual\":\"boolean\"}",
+            "INVALID_CONFIG|trino must be an object such as {\"enabled\": true}, got number|"
+            "{\"entity\":\"trino\",\"expected\":\"object\",\"actual\":\"number\"}",
+            NULL});
+    expect_config(
+        cq_test_json("{'databases':[7,{'engine':'mysql'}],'tables':[null,"
+                     "{'id':'a','apiName':5,'database':[],'physicalName':'x.',"
+                     "'columns':{},'relations':[1]}]}"),
+        (const char *const[]){
+            "INVALID_CONFIG|databases[0] must be an object, got number|"
+            "{\"entity\":\"databases[0]\",\"expected\":\"object\",\"actual\":\"number\"}",
+            "INVALID_CONFIG|databases[1]: id must be a non-empty string, got absent|"
+            "{\"entity\":\"databases[1]\",\"field\":\"id\",\"expected\":\"string\",\"actual\":"
+            "\"absent\"}",
+            "INVALID_CONFIG|Database 'databases[1]': engine must be one of postgres, clickhouse, "
+            "iceberg, sqlite, got 'mysql'|{\"entity\":\"databases[1]\",\"field\":\"engine\","
+            "\"expected\":\"postgres|clickhouse|iceberg|sqlite\",\"actual\":\"mysql\"}",
+            "INVALID_CONFIG|tables[0] must be an object, got null|"
+            "{\"entity\":\"tables[0]\",\"expected\":\"object\",\"actual\":\"null\"}",
+            "INVALID_API_NAME|Table 'a': apiName must be a string, got number|"
+            "{\"entity\":\"a\",\"field\":\"apiName\",\"expected\":\"string\",\"actual\":"
+            "\"number\"}",
+            "INVALID_REFERENCE|Table 'a': database must be a string, got array|"
+            "{\"entity\":\"a\",\"field\":\"database\",\"expected\":\"string\",\"actual\":"
+            "\"array\"}",
+            "INVALID_CONFIG|Table 'a': physicalName 'x.' has an empty part (write schema.table or "
+            "table)|{\"entity\":\"a\",\"field\":\"physicalName\",\"actual\":\"x.\"}",
+            "INVALID_CONFIG|Table 'a': columns must be an array, got object|"
+            "{\"entity\":\"a\",\"field\":\"columns\",\"expected\":\"array\",\"actual\":\"object\"}",
+            "INVALID_RELATION|Relation in table 'a': relations[0] must be an object, got number|"
+            "{\"entity\":\"a\",\"field\":\"relations\",\"expected\":\"object\",\"actual\":"
+            "\"number\"}",
+            NULL});
 }
 
 static void test_malformed_columns(void **state)
 {
     (void)state;
-    json_t *md = J(BASE);
+    json_t *md = cq_test_json(BASE);
     json_array_append_new(json_object_get(tbl(md, 0), "columns"), json_string("x"));
+    json_array_append_new(
+        json_object_get(tbl(md, 0), "columns"),
+        cq_test_json("{'apiName':'c','physicalName':'a.b','type':'text','nullable':'yes',"
+                     "'maskingFn':'hash'}"));
     json_array_append_new(json_object_get(tbl(md, 0), "columns"),
-                          J("{'apiName':'c','physicalName':'a.b','type':'text','nullable':'yes',"
-                            "'maskingFn':'hash'}"));
-    json_array_append_new(json_object_get(tbl(md, 0), "columns"), J("{'physicalName':''}"));
+                          cq_test_json("{'physicalName':''}"));
     json_array_append_new(json_object_get(tbl(md, 0), "columns"),
-                          J("{'apiName':'d','physicalName':'d','type':null}"));
+                          cq_test_json("{'apiName':'d','physicalName':'d','type':null}"));
     expect_config(md, (const char *const[]){
         "INVALID_CONFIG|Column 't.columns[2]' must be an object, got string|"
         "{\"entity\":\"t.columns[2]\",\"expected\":\"object\",\"actual\":\"string\"}",
@@ -660,8 +655,9 @@ static void test_shapes_never_crash(void **state)
         "{'databases':[{'id':'','engine':'postgres','trinoCatalog':1,'connection':[]}]}",
         NULL};
     for (size_t i = 0; docs[i] != NULL; i++) {
-        json_t *md = J(docs[i]);
-        json_t *body = cq_dsl_config_validate(md), *cerr = NULL, *roles = J("[1,{'id':2}]");
+        json_t *md = cq_test_json(docs[i]);
+        json_t *body = cq_dsl_config_validate(md), *cerr = NULL,
+               *roles = cq_test_json("[1,{'id':2}]");
         struct cq_err err = {0};
         struct cq_dsl_catalog *cat = cq_dsl_catalog_new(md, roles, NULL, &cerr, &err);
         json_decref(roles);
@@ -681,75 +677,83 @@ static void test_shapes_never_crash(void **state)
 static void test_role_problems(void **state)
 {
     (void)state;
-    json_t *roles = J("[{'id':'a','tables':'all'},{'id':'b','tables':[{'tableId':'tt',"
-                      "'allowedColumns':'*'},{'tableId':'t','allowedColumns':['id','zz'],"
-                      "'maskedColumns':['qq'],'filters':[{'column':'nm','operator':'like',"
-                      "'contextKey':'k'},{'column':'name','operator':'='},"
-                      "{'column':'name','operator':'isNull'}]},{'tableId':'t'}]},"
-                      "{'id':'a','tables':[]},{'tables':'*'},5]");
-    expect_load(J(BASE), roles, (const char *const[]){
-        "INVALID_ROLE|Role 'a': tables must be \"*\" or a list of {tableId, allowedColumns}, got "
-        "all|{\"entity\":\"a\",\"field\":\"tables\",\"expected\":\"\\\"*\\\" or array\","
-        "\"actual\":\"all\"}",
-        "INVALID_ROLE|Role 'b': tables[0] references unknown table 'tt' (did you mean 't'?)|"
-        "{\"entity\":\"b\",\"field\":\"tableId\",\"actual\":\"tt\"}",
-        "INVALID_ROLE|Role 'b' table 't': unknown column 'zz' in allowedColumns|"
-        "{\"entity\":\"b\",\"field\":\"allowedColumns\",\"actual\":\"zz\"}",
-        "INVALID_ROLE|Role 'b' table 't': unknown column 'qq' in maskedColumns|"
-        "{\"entity\":\"b\",\"field\":\"maskedColumns\",\"actual\":\"qq\"}",
-        "INVALID_ROLE|Role 'b' table 't': filter column 'nm' does not exist|"
-        "{\"entity\":\"b\",\"field\":\"filters.column\",\"actual\":\"nm\"}",
-        "INVALID_ROLE|Role 'b' table 't': filter operator 'like' is not one of =, !=, in, "
-        "notIn, isNull, isNotNull|{\"entity\":\"b\",\"field\":\"filters.operator\","
-        "\"expected\":\"=|!=|in|notIn|isNull|isNotNull\",\"actual\":\"like\"}",
-        "INVALID_ROLE|Role 'b' table 't': filter on 'name' with operator '=' needs a contextKey|"
-        "{\"entity\":\"b\",\"field\":\"filters.contextKey\",\"expected\":\"string\","
-        "\"actual\":\"absent\"}",
-        "INVALID_ROLE|Role 'b' table 't': allowedColumns is required (\"*\" or a list of column "
-        "apiNames)|{\"entity\":\"b\",\"field\":\"allowedColumns\",\"expected\":\"\\\"*\\\" or "
-        "array\",\"actual\":\"absent\"}",
-        "INVALID_ROLE|Duplicate role id 'a' (roles[0] and roles[2])|"
-        "{\"entity\":\"a\",\"field\":\"id\",\"actual\":\"a\"}",
-        "INVALID_ROLE|roles[3]: id must be a non-empty string|"
-        "{\"entity\":\"roles[3]\",\"field\":\"id\",\"expected\":\"string\",\"actual\":"
-        "\"absent\"}",
-        "INVALID_ROLE|roles[4] must be an object|"
-        "{\"entity\":\"roles[4]\",\"expected\":\"object\",\"actual\":\"number\"}",
-        NULL});
-    expect_load(J(BASE), J("{'id':'a'}"), (const char *const[]){
-        "INVALID_ROLE|roles must be a list of roles ({id, tables}), got object|"
-        "{\"expected\":\"array\",\"actual\":\"object\"}",
-        NULL});
-    /* §6 problems and role problems are reported together, §6 first */
-    json_t *md = J(BASE);
-    json_object_set_new(tbl(md, 0), "database", json_string("x"));
-    expect_load(md, J("[{'id':'r','tables':[{'tableId':'t','allowedColumns':['q']}]}]"),
+    json_t *roles =
+        cq_test_json("[{'id':'a','tables':'all'},{'id':'b','tables':[{'tableId':'tt',"
+                     "'allowedColumns':'*'},{'tableId':'t','allowedColumns':['id','zz'],"
+                     "'maskedColumns':['qq'],'filters':[{'column':'nm','operator':'like',"
+                     "'contextKey':'k'},{'column':'name','operator':'='},"
+                     "{'column':'name','operator':'isNull'}]},{'tableId':'t'}]},"
+                     "{'id':'a','tables':[]},{'tables':'*'},5]");
+    expect_load(
+        cq_test_json(BASE), roles,
+        (const char *const[]){
+            "INVALID_ROLE|Role 'a': tables must be \"*\" or a list of {tableId, allowedColumns}, "
+            "got "
+            "all|{\"entity\":\"a\",\"field\":\"tables\",\"expected\":\"\\\"*\\\" or array\","
+            "\"actual\":\"all\"}",
+            "INVALID_ROLE|Role 'b': tables[0] references unknown table 'tt' (did you mean 't'?)|"
+            "{\"entity\":\"b\",\"field\":\"tableId\",\"actual\":\"tt\"}",
+            "INVALID_ROLE|Role 'b' table 't': unknown column 'zz' in allowedColumns|"
+            "{\"entity\":\"b\",\"field\":\"allowedColumns\",\"actual\":\"zz\"}",
+            "INVALID_ROLE|Role 'b' table 't': unknown column 'qq' in maskedColumns|"
+            "{\"entity\":\"b\",\"field\":\"maskedColumns\",\"actual\":\"qq\"}",
+            "INVALID_ROLE|Role 'b' table 't': filter column 'nm' does not exist|"
+            "{\"entity\":\"b\",\"field\":\"filters.column\",\"actual\":\"nm\"}",
+            "INVALID_ROLE|Role 'b' table 't': filter operator 'like' is not one of =, !=, in, "
+            "notIn, isNull, isNotNull|{\"entity\":\"b\",\"field\":\"filters.operator\","
+            "\"expected\":\"=|!=|in|notIn|isNull|isNotNull\",\"actual\":\"like\"}",
+            "INVALID_ROLE|Role 'b' table 't': filter on 'name' with operator '=' needs a "
+            "contextKey|"
+            "{\"entity\":\"b\",\"field\":\"filters.contextKey\",\"expected\":\"string\","
+            "\"actual\":\"absent\"}",
+            "INVALID_ROLE|Role 'b' table 't': allowedColumns is required (\"*\" or a list of "
+            "column "
+            "apiNames)|{\"entity\":\"b\",\"field\":\"allowedColumns\",\"expected\":\"\\\"*\\\" or "
+            "array\",\"actual\":\"absent\"}",
+            "INVALID_ROLE|Duplicate role id 'a' (roles[0] and roles[2])|"
+            "{\"entity\":\"a\",\"field\":\"id\",\"actual\":\"a\"}",
+            "INVALID_ROLE|roles[3]: id must be a non-empty string|"
+            "{\"entity\":\"roles[3]\",\"field\":\"id\",\"expected\":\"string\",\"actual\":"
+            "\"absent\"}",
+            "INVALID_ROLE|roles[4] must be an object|"
+            "{\"entity\":\"roles[4]\",\"expected\":\"object\",\"actual\":\"number\"}",
+            NULL});
+    expect_load(cq_test_json(BASE), cq_test_json("{'id':'a'}"),
                 (const char *const[]){
-        "INVALID_REFERENCE|Table 't' references non-existent database 'x'|"
-        "{\"entity\":\"t\",\"field\":\"database\",\"actual\":\"x\",\"database\":\"x\"}",
-        "INVALID_ROLE|Role 'r' table 't': unknown column 'q' in allowedColumns|"
-        "{\"entity\":\"r\",\"field\":\"allowedColumns\",\"actual\":\"q\"}",
-        NULL});
+                    "INVALID_ROLE|roles must be a list of roles ({id, tables}), got object|"
+                    "{\"expected\":\"array\",\"actual\":\"object\"}",
+                    NULL});
+    /* §6 problems and role problems are reported together, §6 first */
+    json_t *md = cq_test_json(BASE);
+    json_object_set_new(tbl(md, 0), "database", json_string("x"));
+    expect_load(md, cq_test_json("[{'id':'r','tables':[{'tableId':'t','allowedColumns':['q']}]}]"),
+                (const char *const[]){
+                    "INVALID_REFERENCE|Table 't' references non-existent database 'x'|"
+                    "{\"entity\":\"t\",\"field\":\"database\",\"actual\":\"x\",\"database\":\"x\"}",
+                    "INVALID_ROLE|Role 'r' table 't': unknown column 'q' in allowedColumns|"
+                    "{\"entity\":\"r\",\"field\":\"allowedColumns\",\"actual\":\"q\"}",
+                    NULL});
 }
 
 static void test_role_grants(void **state)
 {
     (void)state;
     /* 70 columns: bitsets span two words */
-    json_t *md = J(BASE);
+    json_t *md = cq_test_json(BASE);
     for (int i = 0; i < 68; i++) {
         char name[16];
         snprintf(name, sizeof(name), "c%d", i);
-        json_t *c = J("{'physicalName':'p','type':'int[]','nullable':true}");
+        json_t *c = cq_test_json("{'physicalName':'p','type':'int[]','nullable':true}");
         json_object_set_new(c, "apiName", json_string(name));
         json_array_append_new(json_object_get(tbl(md, 0), "columns"), c);
     }
-    json_t *roles = J("[{'id':'r','tables':[{'tableId':'t','allowedColumns':['id','c67'],"
-                      "'maskedColumns':['c67','c66'],'filters':[{'column':'name',"
-                      "'operator':'isNotNull'},{'column':'c5','operator':'notIn',"
-                      "'contextKey':'ks'}]},{'tableId':'t','allowedColumns':'*'}]},"
-                      "{'id':'s','tables':[{'tableId':'t','allowedColumns':'*',"
-                      "'maskedColumns':['name'],'filters':[]}]}]");
+    json_t *roles =
+        cq_test_json("[{'id':'r','tables':[{'tableId':'t','allowedColumns':['id','c67'],"
+                     "'maskedColumns':['c67','c66'],'filters':[{'column':'name',"
+                     "'operator':'isNotNull'},{'column':'c5','operator':'notIn',"
+                     "'contextKey':'ks'}]},{'tableId':'t','allowedColumns':'*'}]},"
+                     "{'id':'s','tables':[{'tableId':'t','allowedColumns':'*',"
+                     "'maskedColumns':['name'],'filters':[]}]}]");
     struct cq_dsl_catalog *cat = load_ok(md, roles, NULL);
     const struct cq_dsl_table *t = cq_dsl_table_by_id(cat, "t");
     assert_int_equal(cat->bitset_words, 2);
@@ -777,11 +781,12 @@ static void test_role_grants(void **state)
 static void test_connections(void **state)
 {
     (void)state;
-    json_t *md = J("{'databases':[{'id':'a','engine':'postgres','connection':'pg1'},"
-                   "{'id':'b','engine':'sqlite'},{'id':'c','engine':'clickhouse'},"
-                   "{'id':'d','engine':'iceberg','trinoCatalog':null}],'tables':[],"
-                   "'trino':{'enabled':false}}");
-    struct cq_dsl_catalog *cat = load_ok(md, NULL, J("{'a':'ignored','b':'lite','c':7}"));
+    json_t *md = cq_test_json("{'databases':[{'id':'a','engine':'postgres','connection':'pg1'},"
+                              "{'id':'b','engine':'sqlite'},{'id':'c','engine':'clickhouse'},"
+                              "{'id':'d','engine':'iceberg','trinoCatalog':null}],'tables':[],"
+                              "'trino':{'enabled':false}}");
+    struct cq_dsl_catalog *cat =
+        load_ok(md, NULL, cq_test_json("{'a':'ignored','b':'lite','c':7}"));
     assert_string_equal(cq_dsl_db_by_id(cat, "a")->connection, "pg1");
     assert_string_equal(cq_dsl_db_by_id(cat, "b")->connection, "lite");
     assert_int_equal(cq_dsl_db_by_id(cat, "b")->dialect, CQ_DIALECT_SQLITE);
@@ -801,7 +806,7 @@ static void test_refcount(void **state)
 {
     (void)state;
     unsigned long before = cq_mem_count();
-    struct cq_dsl_catalog *cat = load_ok(J(BASE), NULL, NULL);
+    struct cq_dsl_catalog *cat = load_ok(cq_test_json(BASE), NULL, NULL);
     assert_true(cq_mem_count() > before);
     assert_ptr_equal(cq_dsl_catalog_ref(cat), cat);
     assert_int_equal(atomic_load(&cat->refs), 2);
@@ -843,14 +848,14 @@ static void test_registry(void **state)
     struct cq_dsl_registry reg;
     cq_dsl_registry_init(&reg);
     assert_null(cq_dsl_registry_get(&reg));
-    struct cq_dsl_catalog *a = load_ok(J(BASE), NULL, NULL);
+    struct cq_dsl_catalog *a = load_ok(cq_test_json(BASE), NULL, NULL);
     cq_dsl_registry_swap(&reg, a);
     struct cq_dsl_catalog *held = cq_dsl_registry_get(&reg);
     assert_ptr_equal(held, a);
     assert_int_equal(atomic_load(&a->refs), 2);
 
     /* a failed reload builds nothing; the caller keeps the current catalog */
-    json_t *bad = J(BASE), *cerr = NULL;
+    json_t *bad = cq_test_json(BASE), *cerr = NULL;
     json_object_set_new(tbl(bad, 0), "database", json_string("zz"));
     assert_null(cq_dsl_catalog_new(bad, NULL, NULL, &cerr, NULL));
     json_decref(bad);
@@ -860,7 +865,7 @@ static void test_registry(void **state)
     cq_dsl_catalog_unref(cur);
 
     /* swap while a reader holds the old one: it stays valid until released */
-    json_t *md = J(BASE);
+    json_t *md = cq_test_json(BASE);
     json_object_set_new(tbl(md, 0), "apiName", json_string("other"));
     json_object_set_new(tbl(md, 0), "id", json_string("u"));
     cq_dsl_registry_swap(&reg, load_ok(md, NULL, NULL));
@@ -875,7 +880,7 @@ static void test_registry(void **state)
         assert_int_equal(pthread_create(&th[i], NULL, read_loop, &rd[i]), 0);
     }
     for (int i = 0; i < 200; i++) {
-        json_t *m = J(BASE);
+        json_t *m = cq_test_json(BASE);
         if (i % 2 == 0) {
             json_object_set_new(tbl(m, 0), "apiName", json_string("other"));
             json_object_set_new(tbl(m, 0), "id", json_string("u"));

@@ -31,6 +31,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "cqtest.h"
 #include "drv/sqlite.h"
 #include "dsl/dsl.h"
 #include "dsl/internal.h"
@@ -75,27 +76,6 @@ static char *path_join(const char *a, const char *b)
     char *p = malloc(n);
     snprintf(p, n, "%s/%s", a, b);
     return p;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = malloc((size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n) {
-        n = 0;
-    }
-    s[n] = '\0';
-    fclose(f);
-    return s;
 }
 
 static void write_file(const char *path, const char *text)
@@ -229,19 +209,6 @@ static const char *const sample_arrays[] = {
     "'[\"00000000-0000-0000-0000-000000000001\"]'", "'[\"2024-01-15\"]'",
     "'[\"2024-01-15T10:00:00.000Z\"]'"};
 
-/* name with " doubled (the fixture may hold odd identifiers on purpose). */
-static void put_ident(struct cq_buf *b, const char *s, size_t len)
-{
-    cq_buf_putc(b, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"') {
-            cq_buf_putc(b, '"');
-        }
-        cq_buf_putc(b, s[i]);
-    }
-    cq_buf_putc(b, '"');
-}
-
 /* CREATE TABLE "schema"."name" (...) plus one row, for a table or a replica of it. */
 static void make_table(sqlite3 *db, const struct cq_dsl_table *t, const char *phys)
 {
@@ -262,26 +229,26 @@ static void make_table(sqlite3 *db, const struct cq_dsl_table *t, const char *ph
         sqlite3_finalize(st);
         if (!have) {
             cq_buf_puts(&b, "ATTACH ':memory:' AS ");
-            put_ident(&b, schema, strlen(schema));
+            cq_test_quote_ident(&b, schema, strlen(schema));
             exec_sql(db, cq_buf_str(&b));
         }
     }
     cq_buf_reset(&b);
     cq_buf_puts(&b, "CREATE TABLE ");
-    put_ident(&b, schema, strlen(schema));
+    cq_test_quote_ident(&b, schema, strlen(schema));
     cq_buf_putc(&b, '.');
-    put_ident(&b, dot + 1, strlen(dot + 1));
+    cq_test_quote_ident(&b, dot + 1, strlen(dot + 1));
     cq_buf_puts(&b, " (");
     for (size_t i = 0; i < t->n_columns; i++) {
         const struct cq_dsl_column *c = &t->columns[i];
         cq_buf_puts(&b, i ? ", " : "");
-        put_ident(&b, c->phys, strlen(c->phys));
+        cq_test_quote_ident(&b, c->phys, strlen(c->phys));
         cq_buf_printf(&b, " %s", c->array ? "JSON" : sqlite_types[c->type]);
     }
     cq_buf_puts(&b, "); INSERT INTO ");
-    put_ident(&b, schema, strlen(schema));
+    cq_test_quote_ident(&b, schema, strlen(schema));
     cq_buf_putc(&b, '.');
-    put_ident(&b, dot + 1, strlen(dot + 1));
+    cq_test_quote_ident(&b, dot + 1, strlen(dot + 1));
     cq_buf_puts(&b, " VALUES (");
     for (size_t i = 0; i < t->n_columns; i++) {
         const struct cq_dsl_column *c = &t->columns[i];
@@ -487,7 +454,7 @@ static char *run(const struct gcase *gc, const json_t *body, size_t ci, enum wha
 static bool check(const struct gcase *gc, const char *file, char *got)
 {
     char *path = path_join(gc->dir, file);
-    char *want = read_file(path);
+    char *want = cq_test_read_file(path);
     bool ok;
 
     if (want != NULL) {

@@ -34,6 +34,8 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "dsl/dsl.h"
+#include "dslfake.h"
+#include "dsltest.h"
 
 #define TENANT_A "6f1c2b3a-0000-4000-8000-0000000000aa"
 #define ADMIN "{'roles':{'user':['admin']}}"
@@ -44,24 +46,6 @@
 
 static json_t *fixture; /* catalog.json, read once */
 
-/* Test JSON with ' for " (none of the texts written this way contains a quote). */
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t je;
-    json_t *j;
-
-    for (char *p = s; *p != '\0'; p++) {
-        *p = *p == '\'' ? '"' : *p;
-    }
-    j = json_loads(s, JSON_DECODE_ANY, &je);
-    if (j == NULL) {
-        fail_msg("bad test JSON at %d:%d: %s\n%s", je.line, je.column, je.text, s);
-    }
-    free(s);
-    return j;
-}
-
 static char *dump(const json_t *j)
 {
     return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -69,18 +53,9 @@ static char *dump(const json_t *j)
 
 static int group_setup(void **state)
 {
-    const char *src = getenv("CQ_SOURCE_DIR");
-    char path[4096];
-    json_error_t je;
-
     (void)state;
-    snprintf(path, sizeof(path), "%s/tests/golden/dsl/catalog.json", src ? src : "../..");
-    fixture = json_load_file(path, 0, &je);
-    if (fixture == NULL) {
-        fprintf(stderr, "cannot load %s: %s (set CQ_SOURCE_DIR)\n", path, je.text);
-        return -1;
-    }
-    return 0;
+    fixture = cq_test_dsl_fixture();
+    return fixture != NULL ? 0 : -1;
 }
 
 static int group_teardown(void **state)
@@ -126,14 +101,14 @@ static json_t *metadata_v2(void)
 
     json_object_set_new(orders, "physicalName", json_string("sales.orders_v2"));
     json_array_append_new(json_object_get(orders, "columns"),
-                          J("{'apiName':'channel','physicalName':'sales_channel',"
-                            "'type':'string','nullable':true}"));
+                          cq_test_json("{'apiName':'channel','physicalName':'sales_channel',"
+                                       "'type':'string','nullable':true}"));
     return md;
 }
 
 static struct cq_dsl_catalog *load(json_t *md, const json_t *rl, const char *conns)
 {
-    json_t *cerr = NULL, *cj = conns != NULL ? J(conns) : NULL;
+    json_t *cerr = NULL, *cj = conns != NULL ? cq_test_json(conns) : NULL;
     struct cq_err err = {0};
     struct cq_dsl_catalog *cat = cq_dsl_catalog_new(md, rl, cj, &cerr, &err);
 
@@ -192,7 +167,8 @@ static void job_cleanup(struct job *j)
 static int compile_in(struct job *j, const struct cq_dsl_catalog *cat, const char *def,
                       const char *ctx, const struct cq_dsl_opts *opts)
 {
-    json_t *body = json_pack("{s:o,s:o}", "definition", J(def), "context", J(ctx));
+    json_t *body =
+        json_pack("{s:o,s:o}", "definition", cq_test_json(def), "context", cq_test_json(ctx));
     struct cq_dsl_query *q = NULL;
     struct cq_dsl_context qc;
     int rc;
@@ -238,108 +214,19 @@ static void expect_error(struct job *j, const struct cq_dsl_catalog *cat, const 
     free(got);
 }
 
-/* ---- a fake PostgreSQL driver (records, answers scripted rows) ------------------------------- */
-
-struct feed {
-    const char *const *names;
-    size_t n_cols;
-    const struct cq_value *rows;
-    size_t n_rows;
-    int n_acquire, n_release;
-    char sql[2048];
-};
-
-struct fake_conn {
-    struct cq_conn base;
-    struct feed *feed;
-};
-
-static int f_connect(struct cq_conn *c, const struct cq_dsn *dsn, struct cq_err *err)
-{
-    (void)c, (void)dsn, (void)err;
-    return CQ_OK;
-}
-
-static void f_disconnect(struct cq_conn *c)
-{
-    (void)c;
-}
-
-static int f_ping(struct cq_conn *c, struct cq_err *err)
-{
-    (void)c, (void)err;
-    return CQ_OK;
-}
-
-static int f_cancel(struct cq_conn *c, struct cq_err *err)
-{
-    (void)c, (void)err;
-    return CQ_OK;
-}
-
-static int f_version(struct cq_conn *c, char *out, size_t size, struct cq_err *err)
-{
-    (void)c, (void)err;
-    snprintf(out, size, "fake");
-    return CQ_OK;
-}
-
-static int f_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
-                  struct cq_err *err)
-{
-    struct feed *f = ((struct fake_conn *)c)->feed;
-    struct cq_col cols[8];
-    struct cq_result_info info = {.rows_affected = -1};
-    int rc;
-
-    snprintf(f->sql, sizeof(f->sql), "%s", st->sql);
-    for (size_t i = 0; i < f->n_cols; i++) {
-        cols[i] = (struct cq_col){f->names[i], "text", CQ_V_STRING};
-    }
-    rc = out->on_columns(out->ctx, f->n_cols, cols, err);
-    for (size_t r = 0; rc == CQ_OK && r < f->n_rows; r++) {
-        rc = out->on_row(out->ctx, f->n_cols, f->rows + r * f->n_cols, err);
-    }
-    if (rc != CQ_OK) {
-        return rc;
-    }
-    info.row_count = (int64_t)f->n_rows;
-    return out->on_end(out->ctx, &info, err);
-}
-
-static const struct cq_drv_ops fake_ops = {f_connect, f_disconnect, f_ping, f_exec, f_cancel,
-                                           f_version};
-static const char *const fake_schemes[] = {"fake", NULL};
-static const struct cq_driver fake_pg = {CQ_DRV_ABI, "postgres", fake_schemes, CQ_DIALECT_PG,
-                                         CQ_CAP_PARAMS, sizeof(struct fake_conn), &fake_ops};
-
-static int env_acquire(void *ctx, const char *conn, struct cq_conn **out, struct cq_err *err)
-{
-    struct fake_conn *fc = ctx;
-    (void)conn, (void)err;
-    fc->feed->n_acquire++;
-    *out = &fc->base;
-    return CQ_OK;
-}
-
-static void env_release(void *ctx, struct cq_conn *c)
-{
-    struct fake_conn *fc = ctx;
-    (void)c;
-    fc->feed->n_release++;
-}
+/* ---- executing on the fake PostgreSQL driver (dslfake.h) ------------------------------------ */
 
 /* Executes into a fresh buffer; returns the parsed result (caller decrefs) or fails. */
-static json_t *execute_json(const struct cq_dsl_compiled *c, struct feed *f, char **raw)
+static json_t *execute_json(const struct cq_dsl_compiled *c, struct cq_test_feed *f, char **raw)
 {
-    struct fake_conn conn = {.base.drv = &fake_pg, .feed = f};
-    struct cq_dsl_exec_env env = {.ctx = &conn, .acquire = env_acquire,
-                                  .release = env_release, .include_sql_in_errors = true};
+    struct cq_test_fake_conn conn;
+    struct cq_dsl_exec_env env;
     struct cq_dsl_error e = {0};
     struct cq_buf out;
     json_error_t je;
     json_t *doc;
 
+    cq_test_fake_init(&conn, f, &env);
     cq_buf_init(&out, 1 << 20);
     if (cq_dsl_execute(c, &env, &out, &e) != CQ_OK) {
         char *s = error_json(&e);
@@ -367,7 +254,7 @@ static void snapshot_survives_reload(void **state)
     struct cq_dsl_catalog *old, *snap, *cur;
     struct job before, j;
     json_t *cerr = NULL, *md, *doc;
-    struct feed f = {0};
+    struct cq_test_feed f = {0};
 
     (void)state;
     cq_dsl_registry_init(&reg);
@@ -463,8 +350,8 @@ static void failed_reload_keeps_old_catalog(void **state)
     /* roles: a grant naming a column the (valid, new) metadata does not have */
     md = metadata_v2();
     rl = json_deep_copy(roles());
-    json_array_append_new(rl, J("{'id':'reporting','tables':[{'tableId':'orders',"
-                                "'allowedColumns':['id','channnel']}]}"));
+    json_array_append_new(rl, cq_test_json("{'id':'reporting','tables':[{'tableId':'orders',"
+                                           "'allowedColumns':['id','channnel']}]}"));
     assert_int_equal(reload(&reg, md, rl, &cerr), CQ_EINVAL);
     json_decref(md);
     json_decref(rl);
@@ -511,7 +398,7 @@ static void roles_reload_changes_access(void **state)
             json_t *g = json_array_get(json_object_get(r, "tables"), 0);
             json_array_append_new(json_object_get(g, "allowedColumns"),
                                   json_string("internalNote"));
-            json_object_set_new(g, "maskedColumns", J("['internalNote']"));
+            json_object_set_new(g, "maskedColumns", cq_test_json("['internalNote']"));
         }
     }
     assert_int_equal(reload(&reg, md, rl, &cerr), CQ_OK);
@@ -756,7 +643,7 @@ static void debug_log_phases_in_order(void **state)
                                          "name-resolution", "sql-generation", NULL};
     static const char *const top[] = {"kind", "sql", "params", "meta", "debugLog", NULL};
     struct cq_dsl_catalog *cat = load(metadata(), roles(), NULL);
-    struct feed f = {0};
+    struct cq_test_feed f = {0};
     struct job j;
     json_t *doc, *log;
     int64_t lo, hi;
@@ -822,7 +709,7 @@ static void debug_log_per_strategy(void **state)
     (void)state;
     job_init(&j);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct feed f = {0};
+        struct cq_test_feed f = {0};
         json_t *doc, *log;
         snprintf(def, sizeof(def), "%.*s,'debug':true,'executeMode':'sql-only'}",
                  (int)strlen(cases[i].def) - 1, cases[i].def);
@@ -863,7 +750,7 @@ static void debug_log_only_when_asked(void **state)
 {
     static const char *const top[] = {"kind", "sql", "params", "meta", NULL};
     struct cq_dsl_catalog *cat = load(metadata(), roles(), NULL);
-    struct feed f = {0};
+    struct cq_test_feed f = {0};
     struct job j;
     json_t *doc;
 
@@ -901,7 +788,7 @@ static void executed_result_shape(void **state)
     static const struct cq_value rows[] = {{CQ_V_NUMBER, "1", 1}, {CQ_V_STRING, "pen", 3},
                                            {CQ_V_NUMBER, "2", 1}, {CQ_V_NULL, NULL, 0}};
     struct cq_dsl_catalog *cat = load(metadata(), roles(), "{'pg-main':'main'}");
-    struct feed f = {names, 2, rows, 2, 0, 0, ""};
+    struct cq_test_feed f = {.names = names, .n_cols = 2, .rows = rows, .n_rows = 2};
     struct job j;
     json_t *doc, *m;
     int64_t lo, hi;
@@ -937,7 +824,7 @@ static void count_mode_result(void **state)
     static const struct cq_value rows[] = {{CQ_V_NUMBER, "42", 2}};
     static const char *const top[] = {"kind", "count", "meta", NULL};
     struct cq_dsl_catalog *cat = load(metadata(), roles(), "{'pg-main':'main'}");
-    struct feed f = {names, 1, rows, 1, 0, 0, ""};
+    struct cq_test_feed f = {.names = names, .n_cols = 1, .rows = rows, .n_rows = 1};
     struct job j;
     json_t *doc, *t;
     char *raw, *s;
@@ -993,10 +880,10 @@ static void executor_missing_for_clickhouse(void **state)
     for (size_t c = 0; c < 2; c++) {
         struct cq_dsl_catalog *cat = load(metadata(), roles(), conns[c]);
         for (size_t d = 0; d < sizeof(defs) / sizeof(defs[0]); d++) {
-            struct feed f = {0};
-            struct fake_conn conn = {.base.drv = &fake_pg, .feed = &f};
-            struct cq_dsl_exec_env env = {.ctx = &conn, .acquire = env_acquire,
-                                          .release = env_release};
+            struct cq_test_feed f = {0};
+            struct cq_test_fake_conn conn = {.base.drv = &cq_test_fake_pg, .feed = &f};
+            struct cq_dsl_exec_env env = {.ctx = &conn, .acquire = cq_test_fake_acquire,
+                                          .release = cq_test_fake_release};
             struct cq_buf out;
             struct job j;
             char *got;
@@ -1058,11 +945,12 @@ static void filter_qualified_with_joined_table(void **state)
 static void materialized_prefers_most_originals(void **state)
 {
     json_t *md = metadata();
-    json_t *syncs = J("[{'sourceTable':'invoices','targetDatabase':'pg-main',"
-                      "'targetPhysicalName':'replicas.invoices','method':'debezium',"
-                      "'estimatedLag':'seconds'},{'sourceTable':'orders',"
-                      "'targetDatabase':'pg-tenant','targetPhysicalName':'replicas.orders',"
-                      "'method':'debezium','estimatedLag':'minutes'}]");
+    json_t *syncs =
+        cq_test_json("[{'sourceTable':'invoices','targetDatabase':'pg-main',"
+                     "'targetPhysicalName':'replicas.invoices','method':'debezium',"
+                     "'estimatedLag':'seconds'},{'sourceTable':'orders',"
+                     "'targetDatabase':'pg-tenant','targetPhysicalName':'replicas.orders',"
+                     "'method':'debezium','estimatedLag':'minutes'}]");
     struct cq_dsl_catalog *cat;
     struct job j;
 

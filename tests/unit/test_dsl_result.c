@@ -1,8 +1,9 @@
 /*
  * test_dsl_result.c - cq_dsl_execute on hand-built compiled queries: re-keying, value
  * conversion (spec §0.8), masking, count mode, sql-only, the debug log, parameter binding
- * and the error shapes of spec §11. A fake driver plays the database: it records the
- * statement it got and feeds scripted columns and rows (or fails as told).
+ * and the error shapes of spec §11. A fake driver (tests/support/dslfake.h) plays the
+ * database: it records the statement it got and feeds scripted columns and rows (or fails as
+ * told).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,142 +20,14 @@
 #include "base/buf.h"
 #include "dsl/dsl.h"
 #include "dsl/exec_int.h"
-
-/* ---- the fake driver ------------------------------------------------------------------ */
-
-#define MAX_P 8
-
-struct feed {
-    const char *const *names;     /* result column labels */
-    size_t n_cols;
-    const struct cq_value *rows;  /* n_rows * n_cols */
-    size_t n_rows;
-    int fail_rc;                  /* exec fails with this rc and fail_msg */
-    int fail_times;               /* ... this many times (0 = always) */
-    const char *fail_msg;
-    bool truncate;                /* on_end reports a cut result */
-    int acquire_rc;               /* acquire fails with this */
-    struct cq_limits limits;      /* given by the env's limits callback */
-    /* recorded */
-    int n_acquire, n_held, n_release, n_exec; /* acquire calls, successful ones, ... */
-    char sql[1024];
-    size_t n_params;
-    struct cq_param params[MAX_P];
-    char texts[MAX_P][256];
-    int64_t timeout_ms;
-};
-
-struct fake_conn {
-    struct cq_conn base;
-    struct feed *feed;
-};
-
-static int f_connect(struct cq_conn *c, const struct cq_dsn *dsn, struct cq_err *err)
-{
-    (void)c, (void)dsn, (void)err;
-    return CQ_OK;
-}
-
-static void f_disconnect(struct cq_conn *c)
-{
-    (void)c;
-}
-
-static int f_ping(struct cq_conn *c, struct cq_err *err)
-{
-    (void)c, (void)err;
-    return CQ_OK;
-}
-
-static int f_cancel(struct cq_conn *c, struct cq_err *err)
-{
-    (void)c, (void)err;
-    return CQ_OK;
-}
-
-static int f_version(struct cq_conn *c, char *out, size_t size, struct cq_err *err)
-{
-    (void)c, (void)err;
-    snprintf(out, size, "fake");
-    return CQ_OK;
-}
-
-static int f_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
-                  struct cq_err *err)
-{
-    struct feed *f = ((struct fake_conn *)c)->feed;
-    struct cq_col cols[16];
-    int rc;
-    f->n_exec++;
-    snprintf(f->sql, sizeof(f->sql), "%s", st->sql);
-    f->timeout_ms = st->timeout_ms;
-    f->n_params = st->n_params;
-    for (size_t i = 0; i < st->n_params && i < MAX_P; i++) {
-        f->params[i] = st->params[i];
-        snprintf(f->texts[i], sizeof(f->texts[i]), "%s",
-                 st->params[i].text ? st->params[i].text : "(null)");
-    }
-    if (f->fail_rc != CQ_OK && (f->fail_times == 0 || f->n_exec <= f->fail_times)) {
-        return cq_err_set(err, f->fail_rc, "%s", f->fail_msg);
-    }
-    for (size_t i = 0; i < f->n_cols; i++) {
-        cols[i] = (struct cq_col){f->names[i], "text", CQ_V_STRING};
-    }
-    rc = out->on_columns(out->ctx, f->n_cols, cols, err);
-    for (size_t r = 0; rc == CQ_OK && r < f->n_rows; r++) {
-        rc = out->on_row(out->ctx, f->n_cols, f->rows + r * f->n_cols, err);
-    }
-    if (rc != CQ_OK) {
-        return rc;
-    }
-    struct cq_result_info info = {.row_count = (int64_t)f->n_rows, .rows_affected = -1,
-                                  .truncated = f->truncate,
-                                  .truncated_reason = f->truncate ? "max_rows" : NULL};
-    return out->on_end(out->ctx, &info, err);
-}
-
-static const struct cq_drv_ops fake_ops = {f_connect, f_disconnect, f_ping, f_exec, f_cancel,
-                                           f_version};
-static const char *const fake_schemes[] = {"fake", NULL};
-static const struct cq_driver fake_pg = {CQ_DRV_ABI, "postgres", fake_schemes, CQ_DIALECT_PG,
-                                         CQ_CAP_PARAMS, sizeof(struct fake_conn), &fake_ops};
-static const struct cq_driver fake_sqlite = {CQ_DRV_ABI, "sqlite", fake_schemes,
-                                             CQ_DIALECT_SQLITE, CQ_CAP_PARAMS,
-                                             sizeof(struct fake_conn), &fake_ops};
-
-static int env_acquire(void *ctx, const char *conn, struct cq_conn **out, struct cq_err *err)
-{
-    struct fake_conn *fc = ctx;
-    fc->feed->n_acquire++;
-    assert_non_null(conn);
-    if (fc->feed->acquire_rc != CQ_OK) {
-        return cq_err_set(err, fc->feed->acquire_rc, "connection '%s': connect: refused", conn);
-    }
-    *out = &fc->base;
-    fc->feed->n_held++;
-    return CQ_OK;
-}
-
-static void env_release(void *ctx, struct cq_conn *c)
-{
-    struct fake_conn *fc = ctx;
-    assert_ptr_equal(c, &fc->base);
-    fc->feed->n_release++;
-}
-
-static void env_limits(void *ctx, const char *conn, struct cq_limits *out)
-{
-    struct fake_conn *fc = ctx;
-    (void)conn;
-    *out = fc->feed->limits;
-}
+#include "dslfake.h"
 
 /* ---- compiled queries by hand ------------------------------------------------------------- */
 
 struct fx {
     struct cq_arena a;
-    struct feed feed;
-    struct fake_conn conn;
+    struct cq_test_feed feed;
+    struct cq_test_fake_conn conn;
     struct cq_dsl_exec_env env;
     struct cq_dsl_database db;
     struct cq_dsl_table table;
@@ -170,11 +43,8 @@ static int setup(void **state)
 {
     struct fx *x = calloc(1, sizeof(*x));
     cq_arena_init(&x->a, 4096, 0);
-    x->conn.base.drv = &fake_pg;
-    x->conn.feed = &x->feed;
-    x->env = (struct cq_dsl_exec_env){.ctx = &x->conn, .acquire = env_acquire,
-                                      .release = env_release, .include_sql_in_errors = true,
-                                      .limits = env_limits};
+    cq_test_fake_init(&x->conn, &x->feed, &x->env);
+    x->env.limits = cq_test_fake_limits;
     x->db = (struct cq_dsl_database){.id = "pg-main", .engine = CQ_DSL_ENGINE_POSTGRES,
                                      .dialect = CQ_DIALECT_PG, .connection = "main"};
     x->table = (struct cq_dsl_table){.id = "users", .api = "users", .phys = "public.users",
@@ -208,7 +78,7 @@ static int teardown(void **state)
 
 static void use_sqlite(struct fx *x)
 {
-    x->conn.base.drv = &fake_sqlite;
+    x->conn.base.drv = &cq_test_fake_sqlite;
     x->db.engine = CQ_DSL_ENGINE_SQLITE;
     x->db.dialect = CQ_DIALECT_SQLITE;
     x->db.id = "demo";
@@ -328,7 +198,7 @@ static void test_rekey_and_convert_pg(void **state)
         col("big", "t0__big", CQ_DSL_T_INT, false),
         col("seen", "t0__seen", CQ_DSL_T_TIMESTAMP, true),
     };
-    x->feed = (struct feed){.names = names, .n_cols = 9, .rows = rows, .n_rows = 2};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 9, .rows = rows, .n_rows = 2};
     x->c.cols = cols;
     x->c.n_cols = 8;
     run_ok(x);
@@ -357,7 +227,7 @@ static void test_meta_shape(void **state)
     cols[0].mask_fn = CQ_DSL_MASK_NUMBER;
     cols[1].is_agg = true;
     cols[1].masked = true; /* never for aggregations */
-    x->feed = (struct feed){.names = names, .n_cols = 2, .rows = rows, .n_rows = 1};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 2, .rows = rows, .n_rows = 1};
     x->c.cols = cols;
     x->c.n_cols = 2;
     run_ok(x);
@@ -401,7 +271,7 @@ static void test_sqlite_values(void **state)
         col("bad", "t0__bad", CQ_DSL_T_INT, true),
     };
     use_sqlite(x);
-    x->feed = (struct feed){.names = names, .n_cols = 9, .rows = rows, .n_rows = 2};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 9, .rows = rows, .n_rows = 2};
     x->c.cols = cols;
     x->c.n_cols = 9;
     run_ok(x);
@@ -427,7 +297,7 @@ static void test_timestamp_forms(void **state)
         STR("2024-01-15T10:00:00 BC"), STR("1969-12-31T23:59:59.999Z"),
     };
     struct cq_dsl_outcol cols[] = {col("ts", "t0__ts", CQ_DSL_T_TIMESTAMP, false)};
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 10};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 10};
     x->c.cols = cols;
     x->c.n_cols = 1;
     run_ok(x);
@@ -470,7 +340,7 @@ static void test_masking(void **state)
         cols[i].mask_fn = fns[i];
     }
     cols[6].is_agg = true; /* an aggregation alias is never masked */
-    x->feed = (struct feed){.names = names, .n_cols = 9, .rows = rows, .n_rows = 1};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 9, .rows = rows, .n_rows = 1};
     x->c.cols = cols;
     x->c.n_cols = 9;
     run_ok(x);
@@ -493,7 +363,7 @@ static void test_rekey_truncated_pg_label(void **state)
     static const struct cq_value rows[] = {NUM("7")};
     struct cq_dsl_outcol cols[] = {col("longName", alias, CQ_DSL_T_INT, false)};
     assert_int_equal(strlen(names[0]), 63);
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 1};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 1};
     x->c.cols = cols;
     x->c.n_cols = 1;
     run_ok(x);
@@ -505,7 +375,7 @@ static void test_no_rows(void **state)
     struct fx *x = *state;
     static const char *const names[] = {"t0__id"};
     struct cq_dsl_outcol cols[] = {col("id", "t0__id", CQ_DSL_T_INT, false)};
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = NULL, .n_rows = 0};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = NULL, .n_rows = 0};
     x->c.cols = cols;
     x->c.n_cols = 1;
     run_ok(x);
@@ -521,7 +391,7 @@ static void test_count(void **state)
     static const struct cq_value rows[] = {NUM("42"), NUM("7")};
     struct cq_dsl_outcol cols[] = {col("id", "t0__id", CQ_DSL_T_INT, false)};
     x->q.mode = CQ_DSL_MODE_COUNT;
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 2};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 2};
     x->c.cols = cols; /* count mode lists no columns, whatever the compile held */
     x->c.n_cols = 1;
     run_ok(x);
@@ -537,17 +407,17 @@ static void test_count_forms(void **state)
     static const struct cq_value as_text[] = {STR("17")};
     static const struct cq_value as_junk[] = {STR("many")};
     x->q.mode = CQ_DSL_MODE_COUNT;
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = NULL, .n_rows = 0};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = NULL, .n_rows = 0};
     run_ok(x);
     assert_int_equal((int64_t)json_number_value(json_object_get(x->doc, "count")), 0); /* no rows */
     json_decref(x->doc);
     cq_buf_reset(&x->out);
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = as_text, .n_rows = 1};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = as_text, .n_rows = 1};
     run_ok(x);
     assert_int_equal((int64_t)json_number_value(json_object_get(x->doc, "count")), 17);
     json_decref(x->doc);
     cq_buf_reset(&x->out);
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = as_junk, .n_rows = 1};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = as_junk, .n_rows = 1};
     run_ok(x);
     /* parseInt gives NaN: 0 */
     assert_int_equal((int64_t)json_number_value(json_object_get(x->doc, "count")), 0);
@@ -596,7 +466,7 @@ static void test_debug_execution_entry(void **state)
     x->q.debug = true;
     x->c.debug = dbg;
     x->c.n_debug = 1;
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 2};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 2};
     x->c.cols = cols;
     x->c.n_cols = 1;
     run_ok(x);
@@ -628,7 +498,7 @@ static void test_bind_pg(void **state)
         {val(x, "[1,2.5]"), CQ_DSL_T_DECIMAL, true},
         {val(x, "\"plain\""), CQ_DSL_T_STRING, false},
     };
-    x->feed = (struct feed){.names = names, .n_cols = 1};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1};
     x->c.params = params;
     x->c.n_params = 7;
     run_ok(x);
@@ -660,7 +530,7 @@ static void test_bind_sqlite(void **state)
         {val(x, "\"t1\""), CQ_DSL_T_UUID, false},
     };
     use_sqlite(x);
-    x->feed = (struct feed){.names = names, .n_cols = 1};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1};
     x->c.params = params;
     x->c.n_params = 6;
     run_ok(x);
@@ -681,7 +551,7 @@ static void test_limits_reach_the_statement(void **state)
 {
     struct fx *x = *state;
     static const char *const names[] = {"t0__id"};
-    x->feed = (struct feed){.names = names, .n_cols = 1, .limits = {.timeout_ms = 2500}};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .limits = {.timeout_ms = 2500}};
     run_ok(x);
     assert_int_equal(x->feed.timeout_ms, 2500);
 }
@@ -795,11 +665,11 @@ static void test_executor_missing_cases(void **state)
     assert_int_equal(x->feed.n_acquire, 1);
     /* a connection whose driver speaks another dialect */
     x->feed.acquire_rc = CQ_OK;
-    x->conn.base.drv = &fake_sqlite;
+    x->conn.base.drv = &cq_test_fake_sqlite;
     check_missing_db(x, "pg-main");
     assert_int_equal(x->feed.n_exec, 0);
     /* no environment at all */
-    x->conn.base.drv = &fake_pg;
+    x->conn.base.drv = &cq_test_fake_pg;
     assert_int_not_equal(cq_dsl_execute(&x->c, NULL, &x->out, &x->e), CQ_OK);
     assert_string_equal(json_string_value(json_object_get(x->e.body, "code")),
                         "EXECUTOR_MISSING");
@@ -830,7 +700,7 @@ static void test_dead_connection_retried_once(void **state)
     struct cq_dsl_outcol cols[] = {col("id", "t0__id", CQ_DSL_T_INT, false)};
     /* read-only: the statement runs again on a fresh connection */
     x->conn.base.read_only = true;
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 1,
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 1,
                             .fail_rc = CQ_ECONNECT, .fail_times = 1,
                             .fail_msg = "server closed the connection"};
     x->c.cols = cols;
@@ -842,13 +712,13 @@ static void test_dead_connection_retried_once(void **state)
     /* twice in a row: a connection error, tried only twice */
     json_decref(x->doc);
     x->doc = NULL;
-    x->feed = (struct feed){.names = names, .n_cols = 1, .fail_rc = CQ_ECONNECT,
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .fail_rc = CQ_ECONNECT,
                             .fail_msg = "server closed the connection"};
     assert_int_equal(run_err(x), CQ_ECONNECT);
     assert_int_equal(x->feed.n_exec, 2);
     /* a writable connection is not retried */
     x->conn.base.read_only = false;
-    x->feed = (struct feed){.names = names, .n_cols = 1, .fail_rc = CQ_ECONNECT,
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .fail_rc = CQ_ECONNECT,
                             .fail_times = 1, .fail_msg = "server closed the connection"};
     assert_int_equal(run_err(x), CQ_ECONNECT);
     assert_int_equal(x->feed.n_exec, 1);
@@ -860,7 +730,7 @@ static void test_query_failed(void **state)
     struct fx *x = *state;
     static const char *const names[] = {"t0__id"};
     struct cq_dsl_param params[] = {{val(x, "\"t1\""), CQ_DSL_T_STRING, false}};
-    x->feed = (struct feed){.names = names, .n_cols = 1, .fail_rc = CQ_EBACKEND,
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .fail_rc = CQ_EBACKEND,
                             .fail_msg = "connection 'main': ERROR: column t0.nope does not exist"};
     x->c.sql = "SELECT \"t0\".\"nope\" FROM \"public\".\"users\" AS \"t0\" "
                "WHERE \"t0\".\"x\" = $1";
@@ -886,7 +756,7 @@ static void test_query_failed_without_sql(void **state)
     struct fx *x = *state;
     static const char *const names[] = {"t0__id"};
     x->env.include_sql_in_errors = false;
-    x->feed = (struct feed){.names = names, .n_cols = 1, .fail_rc = CQ_EBACKEND,
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .fail_rc = CQ_EBACKEND,
                             .fail_msg = "boom"};
     run_err(x);
     json_t *d = json_object_get(x->e.body, "details");
@@ -900,7 +770,7 @@ static void test_query_timeout(void **state)
 {
     struct fx *x = *state;
     static const char *const names[] = {"t0__id"};
-    x->feed = (struct feed){.names = names, .n_cols = 1, .fail_rc = CQ_ETIMEOUT,
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .fail_rc = CQ_ETIMEOUT,
                             .fail_msg = "connection 'main': statement timed out after 250 ms",
                             .limits = {.timeout_ms = 250}};
     assert_int_equal(run_err(x), CQ_ETIMEOUT);
@@ -918,7 +788,7 @@ static void test_timeout_by_message(void **state)
     struct fx *x = *state;
     static const char *const names[] = {"t0__id"};
     /* a server-side statement_timeout arrives as an SQL error naming it */
-    x->feed = (struct feed){.names = names, .n_cols = 1, .fail_rc = CQ_ECANCELED,
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .fail_rc = CQ_ECANCELED,
                             .fail_msg = "canceling statement due to Statement_Timeout"};
     run_err(x);
     assert_string_equal(json_string_value(json_object_get(x->e.body, "code")), "QUERY_TIMEOUT");
@@ -941,7 +811,7 @@ static void test_truncated_result_fails(void **state)
     struct fx *x = *state;
     static const char *const names[] = {"t0__id"};
     static const struct cq_value rows[] = {NUM("1")};
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 1,
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 1,
                             .truncate = true};
     run_err(x);
     assert_string_equal(json_string_value(json_object_get(x->e.body, "code")), "QUERY_FAILED");
@@ -959,7 +829,7 @@ static void test_result_too_large(void **state)
     struct cq_dsl_outcol cols[] = {col("name", "t0__name", CQ_DSL_T_STRING, false)};
     cq_buf_cleanup(&x->out);
     cq_buf_init(&x->out, 60); /* room for the prefix and a row or two */
-    x->feed = (struct feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 4};
+    x->feed = (struct cq_test_feed){.names = names, .n_cols = 1, .rows = rows, .n_rows = 4};
     x->c.cols = cols;
     x->c.n_cols = 1;
     run_err(x);

@@ -4,11 +4,12 @@
  * cq_dsl_compile -> cq_dsl_execute) on the shared fixture tests/golden/dsl/catalog.json.
  *
  * Each test compares whole bodies: the QueryResult JSON of spec §10.1 (sql-only, or
- * executed on a fake PostgreSQL driver that records the statement and answers scripted
- * rows) and the error JSON of spec §11. The expected texts are written from the spec and
- * the fixture by hand, never produced by the code under test. Only the timings change from
- * run to run: they are checked to be non-negative integers and then written as 0 before
- * the comparison, so key order, spelling and every other byte still count.
+ * executed on the fake PostgreSQL driver of tests/support/dslfake.h that records the
+ * statement and answers scripted rows) and the error JSON of spec §11. The expected texts
+ * are written from the spec and the fixture by hand, never produced by the code under test.
+ * Only the timings change from run to run: they are checked to be non-negative integers and
+ * then written as 0 before the comparison, so key order, spelling and every other byte
+ * still count.
  *
  * Catalogs: the fixture as it is (trino.enabled true, so Trino planning is on), with every
  * database served by a clariq connection named after it; a variant with trino.enabled
@@ -32,10 +33,12 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "dsl/dsl.h"
+#include "dslfake.h"
+#include "dsltest.h"
 
 #define TENANT_A "6f1c2b3a-0000-4000-8000-0000000000aa"
 
-/* Contexts (single quotes stand for double quotes, see J). */
+/* Contexts (single quotes stand for double quotes, see cq_test_json). */
 #define ADMIN "{'roles':{'user':['admin']}}"
 #define TENANT "{'roles':{'user':['tenant-user']},'contextValues':{'tenantId':'" TENANT_A "'}}"
 
@@ -50,24 +53,6 @@ struct world {
 
 static struct world world;
 
-/* Test JSON with ' for " (none of the texts written this way contains a quote). */
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t je;
-    json_t *j;
-
-    for (char *p = s; *p != '\0'; p++) {
-        *p = *p == '\'' ? '"' : *p;
-    }
-    j = json_loads(s, JSON_DECODE_ANY, &je);
-    if (j == NULL) {
-        fail_msg("bad test JSON at %d:%d: %s\n%s", je.line, je.column, je.text, s);
-    }
-    free(s);
-    return j;
-}
-
 /* Appends text with ' turned into ". */
 static void put_q(struct cq_buf *b, const char *text)
 {
@@ -79,8 +64,9 @@ static void put_q(struct cq_buf *b, const char *text)
 static struct cq_dsl_catalog *build(json_t *meta)
 {
     json_t *roles = json_object_get(world.fixture, "roles");
-    json_t *conns = J("{'pg-main':'pg-main','pg-tenant':'pg-tenant',"
-                      "'ch-analytics':'ch-analytics','iceberg-archive':'iceberg-archive'}");
+    json_t *conns =
+        cq_test_json("{'pg-main':'pg-main','pg-tenant':'pg-tenant',"
+                     "'ch-analytics':'ch-analytics','iceberg-archive':'iceberg-archive'}");
     json_t *cerr = NULL;
     struct cq_err err = {0};
     struct cq_dsl_catalog *cat = cq_dsl_catalog_new(meta, roles, conns, &cerr, &err);
@@ -96,18 +82,13 @@ static struct cq_dsl_catalog *build(json_t *meta)
 
 static int world_setup(void **state)
 {
-    const char *src = getenv("CQ_SOURCE_DIR");
-    char path[4096];
-    json_error_t je;
     json_t *meta;
     size_t i;
     json_t *db;
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/tests/golden/dsl/catalog.json", src ? src : "../..");
-    world.fixture = json_load_file(path, 0, &je);
+    world.fixture = cq_test_dsl_fixture();
     if (world.fixture == NULL) {
-        fprintf(stderr, "cannot load %s: %s (set CQ_SOURCE_DIR)\n", path, je.text);
         return -1;
     }
     meta = json_object_get(world.fixture, "metadata");
@@ -116,7 +97,7 @@ static int world_setup(void **state)
     world.cat = build(json_deep_copy(meta));
 
     meta = json_deep_copy(meta);
-    json_object_set_new(meta, "trino", J("{'enabled':false}"));
+    json_object_set_new(meta, "trino", cq_test_json("{'enabled':false}"));
     world.no_trino = build(meta);
 
     meta = json_deep_copy(json_object_get(world.fixture, "metadata"));
@@ -139,120 +120,14 @@ static int world_teardown(void **state)
     return 0;
 }
 
-/* ---- a fake PostgreSQL driver: records the statement, answers scripted rows ------------------ */
-
-#define MAX_P 8
-
-struct feed {
-    const char *const *names;     /* result column labels */
-    size_t n_cols;
-    const struct cq_value *rows;  /* n_rows * n_cols */
-    size_t n_rows;
-    /* recorded */
-    int n_acquire, n_release, n_exec;
-    char conn[64];                /* connection name asked for */
-    char sql[4096];
-    size_t n_params;
-    char texts[MAX_P][256];
-};
-
-struct fake_conn {
-    struct cq_conn base;
-    struct feed *feed;
-};
-
-static int f_connect(struct cq_conn *c, const struct cq_dsn *dsn, struct cq_err *err)
-{
-    (void)c, (void)dsn, (void)err;
-    return CQ_OK;
-}
-
-static void f_disconnect(struct cq_conn *c)
-{
-    (void)c;
-}
-
-static int f_ping(struct cq_conn *c, struct cq_err *err)
-{
-    (void)c, (void)err;
-    return CQ_OK;
-}
-
-static int f_cancel(struct cq_conn *c, struct cq_err *err)
-{
-    (void)c, (void)err;
-    return CQ_OK;
-}
-
-static int f_version(struct cq_conn *c, char *out, size_t size, struct cq_err *err)
-{
-    (void)c, (void)err;
-    snprintf(out, size, "fake");
-    return CQ_OK;
-}
-
-static int f_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
-                  struct cq_err *err)
-{
-    struct feed *f = ((struct fake_conn *)c)->feed;
-    struct cq_col cols[16];
-    struct cq_result_info info = {.rows_affected = -1};
-    int rc;
-
-    f->n_exec++;
-    snprintf(f->sql, sizeof(f->sql), "%s", st->sql);
-    f->n_params = st->n_params;
-    for (size_t i = 0; i < st->n_params && i < MAX_P; i++) {
-        snprintf(f->texts[i], sizeof(f->texts[i]), "%s",
-                 st->params[i].text != NULL ? st->params[i].text : "(null)");
-    }
-    for (size_t i = 0; i < f->n_cols; i++) {
-        cols[i] = (struct cq_col){f->names[i], "text", CQ_V_STRING};
-    }
-    rc = out->on_columns(out->ctx, f->n_cols, cols, err);
-    for (size_t r = 0; rc == CQ_OK && r < f->n_rows; r++) {
-        rc = out->on_row(out->ctx, f->n_cols, f->rows + r * f->n_cols, err);
-    }
-    if (rc != CQ_OK) {
-        return rc;
-    }
-    info.row_count = (int64_t)f->n_rows;
-    return out->on_end(out->ctx, &info, err);
-}
-
-static const struct cq_drv_ops fake_ops = {f_connect, f_disconnect, f_ping, f_exec, f_cancel,
-                                           f_version};
-static const char *const fake_schemes[] = {"fake", NULL};
-static const struct cq_driver fake_pg = {CQ_DRV_ABI, "postgres", fake_schemes, CQ_DIALECT_PG,
-                                         CQ_CAP_PARAMS, sizeof(struct fake_conn), &fake_ops};
-
-/* Every connection name is served by the fake PostgreSQL connection: what decides the
- * executor is the plan, and a wrong choice shows up as a recorded name or SQL. */
-static int env_acquire(void *ctx, const char *conn, struct cq_conn **out, struct cq_err *err)
-{
-    struct fake_conn *fc = ctx;
-    (void)err;
-    fc->feed->n_acquire++;
-    snprintf(fc->feed->conn, sizeof(fc->feed->conn), "%s", conn);
-    *out = &fc->base;
-    return CQ_OK;
-}
-
-static void env_release(void *ctx, struct cq_conn *c)
-{
-    struct fake_conn *fc = ctx;
-    assert_ptr_equal(c, &fc->base);
-    fc->feed->n_release++;
-}
-
 /* ---- one test's state ------------------------------------------------------------------------ */
 
 struct fx {
     struct cq_arena a;
     struct cq_dsl_compiled c;
     struct cq_dsl_error e;
-    struct feed feed;
-    struct fake_conn conn;
+    struct cq_test_feed feed;
+    struct cq_test_fake_conn conn;
     struct cq_dsl_exec_env env;
     struct cq_buf out;            /* cq_dsl_execute's output */
     struct cq_buf got;            /* the output with timings written as 0, or an error body */
@@ -264,10 +139,7 @@ static int setup(void **state)
     struct fx *x = calloc(1, sizeof(*x));
 
     cq_arena_init(&x->a, 8192, 0);
-    x->conn.base.drv = &fake_pg;
-    x->conn.feed = &x->feed;
-    x->env = (struct cq_dsl_exec_env){.ctx = &x->conn, .acquire = env_acquire,
-                                      .release = env_release, .include_sql_in_errors = true};
+    cq_test_fake_init(&x->conn, &x->feed, &x->env);
     cq_buf_init(&x->out, 1 << 20);
     cq_buf_init(&x->got, 1 << 20);
     cq_buf_init(&x->want, 1 << 20);
@@ -302,7 +174,8 @@ static void reset(struct fx *x)
 static int compile(struct fx *x, const struct cq_dsl_catalog *cat, const char *def,
                    const char *ctx)
 {
-    json_t *body = json_pack("{s:o,s:o}", "definition", J(def), "context", J(ctx));
+    json_t *body =
+        json_pack("{s:o,s:o}", "definition", cq_test_json(def), "context", cq_test_json(ctx));
     struct cq_dsl_query *q = NULL;
     struct cq_dsl_context qc;
     int rc;

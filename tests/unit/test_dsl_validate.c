@@ -23,6 +23,8 @@
 #include "dsl/dsl.h"
 #include "dsl/internal.h"
 #include "dsl/validate_int.h"
+#include "cqtest.h"
+#include "dsltest.h"
 
 /* A composite-key table and a role that cannot see users.id, next to the fixture's. */
 static const char *const lines_table =
@@ -51,53 +53,18 @@ static char *source_path(const char *rel)
     return p;
 }
 
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t e;
-    json_t *j;
-
-    for (char *p = s; *p != '\0'; p++) {
-        *p = *p == '\'' ? '"' : *p;
-    }
-    j = json_loads(s, JSON_DECODE_ANY, &e);
-    if (j == NULL) {
-        fail_msg("bad test JSON at %d:%d: %s\n%s", e.line, e.column, e.text, s);
-    }
-    free(s);
-    return j;
-}
-
-static struct cq_dsl_catalog *load(const json_t *metadata, const json_t *roles)
-{
-    json_t *cerr = NULL;
-    struct cq_err err = {0};
-    struct cq_dsl_catalog *cat = cq_dsl_catalog_new(metadata, roles, NULL, &cerr, &err);
-
-    if (cat == NULL) {
-        char *s = cerr ? json_dumps(cerr, JSON_COMPACT) : NULL;
-        fail_msg("catalog: %s %s", err.msg, s ? s : "");
-    }
-    return cat;
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    char *path = source_path("tests/golden/dsl/catalog.json");
-    json_error_t e;
-    json_t *all = json_load_file(path, 0, &e), *meta, *roles;
+    json_t *all = cq_test_dsl_fixture(), *meta, *roles;
 
-    if (all == NULL) {
-        fail_msg("cannot load %s: %s (set CQ_SOURCE_DIR)", path, e.text);
-    }
-    free(path);
-    f->cat = load(json_object_get(all, "metadata"), json_object_get(all, "roles"));
+    assert_non_null(all);
+    f->cat = cq_test_dsl_catalog(json_object_get(all, "metadata"), json_object_get(all, "roles"));
     meta = json_deep_copy(json_object_get(all, "metadata"));
     roles = json_deep_copy(json_object_get(all, "roles"));
-    json_array_append_new(json_object_get(meta, "tables"), J(lines_table));
-    json_array_append_new(roles, J(pk_hidden_role));
-    f->own = load(meta, roles);
+    json_array_append_new(json_object_get(meta, "tables"), cq_test_json(lines_table));
+    json_array_append_new(roles, cq_test_json(pk_hidden_role));
+    f->own = cq_test_dsl_catalog(meta, roles);
     json_decref(meta);
     json_decref(roles);
     json_decref(all);
@@ -153,7 +120,7 @@ static char *validate_body(const struct cq_dsl_catalog *cat, const json_t *body)
 
 static char *validate_text(const struct cq_dsl_catalog *cat, const char *body_text)
 {
-    json_t *body = J(body_text);
+    json_t *body = cq_test_json(body_text);
     char *out = validate_body(cat, body);
 
     json_decref(body);
@@ -199,23 +166,12 @@ static void expect_entries(const struct cq_dsl_catalog *cat, const char *body_te
 
 /* ---- the golden v-* cases ------------------------------------------------------------------ */
 
+/* The file with trailing blanks and line ends cut, or NULL. */
 static char *slurp(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    char *buf;
-    long n;
+    char *buf = cq_test_read_file(path);
+    size_t n = buf != NULL ? strlen(buf) : 0;
 
-    if (fp == NULL) {
-        return NULL;
-    }
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        n = 0;
-    }
-    fclose(fp);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\r')) {
         buf[--n] = '\0';
     }
@@ -477,9 +433,9 @@ static void javascript_string_and_numbers(void **state)
 static void out_of_memory_is_reported(void **state)
 {
     struct fx *f = *state;
-    json_t *body = J("{'definition':{'from':'orders','joins':[{'table':'users'}],"
-                     "'filters':[{'table':'invoices'}]},"
-                     "'context':{'roles':{'user':['tenant-user','support']}}}");
+    json_t *body = cq_test_json("{'definition':{'from':'orders','joins':[{'table':'users'}],"
+                                "'filters':[{'table':'invoices'}]},"
+                                "'context':{'roles':{'user':['tenant-user','support']}}}");
     int failures = 0;
 
     /* The request is parsed with room to spare, then the arena is capped a little above
