@@ -87,6 +87,7 @@ const char *cq_rc_name(enum cq_rc rc)
     case CQ_ECONNECT: return "connection_error";
     case CQ_EBUSY: return "pool_exhausted";
     case CQ_EREADONLY: return "read_only";
+    case CQ_EAGAIN: return "try_again";
     }
     return "unknown";
 }

@@ -34,6 +34,7 @@ enum cq_rc {
     CQ_ECONNECT,     /* could not reach or lost the database connection */
     CQ_EBUSY,        /* pool exhausted: no connection within the queue timeout */
     CQ_EREADONLY,    /* a write was attempted on a read-only connection */
+    CQ_EAGAIN,       /* not finished yet: call again when ready (cq_drv_exec_step) */
 };
 
 struct cq_err {

@@ -38,6 +38,7 @@ enum cq_dialect {
 #define CQ_CAP_TX 0x02u      /* transactions */
 #define CQ_CAP_CANCEL 0x04u  /* cq_drv_cancel works from another thread */
 #define CQ_CAP_STREAM 0x08u  /* rows arrive incrementally */
+#define CQ_CAP_ASYNC 0x10u   /* cq_drv_exec_start/step work (event loops) */
 
 /* Returned by a sink callback to stop the stream without an error. */
 #define CQ_SINK_STOP (-1)
@@ -125,6 +126,7 @@ struct cq_dsn {
 };
 
 struct cq_driver;
+struct cq_drv_run;
 
 struct cq_conn {
     const struct cq_driver *drv;
@@ -134,6 +136,8 @@ struct cq_conn {
     bool broken;                 /* exec found the session unusable: the pool must drop it */
     int64_t idle_since_ms;       /* pool bookkeeping (monotonic) */
     struct cq_conn *next;        /* pool idle list */
+    struct cq_drv_run *run;      /* registry.c: caps of an asynchronous run; allocated by the
+                                    first cq_drv_exec_start, freed by cq_drv_disconnect */
 };
 
 struct cq_drv_ops {
@@ -145,6 +149,13 @@ struct cq_drv_ops {
     int (*cancel)(struct cq_conn *c, struct cq_err *err);
     /* Writes the server's version string ("PostgreSQL 15.18", "SQLite 3.40.1"). */
     int (*server_version)(struct cq_conn *c, char *out, size_t size, struct cq_err *err);
+    /* Asynchronous execution (drivers with CQ_CAP_ASYNC; NULL otherwise): the contracts
+     * of cq_drv_exec_start/_fd/_step/_wait below, without the caps. */
+    int (*exec_start)(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
+                      struct cq_err *err);
+    int (*exec_fd)(struct cq_conn *c);
+    int (*exec_step)(struct cq_conn *c);
+    int (*exec_wait)(struct cq_conn *c);
 };
 
 struct cq_driver {
@@ -154,7 +165,8 @@ struct cq_driver {
     enum cq_dialect dialect;
     unsigned caps;                 /* CQ_CAP_* */
     size_t conn_size;              /* sizeof the instance struct; starts with struct cq_conn */
-    const struct cq_drv_ops *ops;  /* every slot non-NULL */
+    const struct cq_drv_ops *ops;  /* every slot non-NULL, except the exec_start..exec_wait
+                                      group: all NULL when caps lacks CQ_CAP_ASYNC */
 };
 
 extern const struct cq_driver cq_drv_pg;
@@ -177,6 +189,32 @@ void cq_drv_disconnect(struct cq_conn *c);   /* NULL is a no-op */
  * CQ_ETIMEOUT, CQ_EREADONLY, CQ_ECONNECT (c->broken set), CQ_ECANCELED. */
 int cq_drv_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
                 struct cq_err *err);
+/*
+ * Asynchronous execution, for event loops. start sends the statement and returns at once
+ * with CQ_OK; the caller then waits until cq_drv_exec_fd(c) is readable and calls
+ * cq_drv_exec_step, which reads what arrived, delivers rows to the sink and answers
+ * CQ_EAGAIN until the statement is done; then it answers the final rc exactly as
+ * cq_drv_exec would have (out->on_end called on success, caps applied, err filled).
+ * st, out and err must stay valid until the final step. Between start and the final step
+ * only step, cq_drv_exec_wait and cq_drv_cancel (any thread) may be used on c.
+ * cq_drv_exec_wait finishes a started run blocking (for a run handed over to a thread);
+ * cq_drv_exec is start + wait. start answers CQ_EUNSUPPORTED, having sent nothing and
+ * touched nothing, when the statement cannot run without blocking (the driver has no
+ * CQ_CAP_ASYNC, several statements, allow_multi, a statement_timeout that differs from
+ * the session's current one so a SET round trip would be needed, ...): the caller then
+ * uses cq_drv_exec on a thread.
+ *
+ * Also: an error found before anything was sent (bad parameters, a closed session) is
+ * answered by start itself as the final rc, and the run is over. step may be called
+ * when the fd is not readable (it answers CQ_EAGAIN): the client-side deadline
+ * (st->timeout_ms plus a grace) is only checked when step runs, so an event loop should
+ * also call it from a timer (every 100 ms or so) while a statement with a timeout runs.
+ */
+int cq_drv_exec_start(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
+                      struct cq_err *err);
+int cq_drv_exec_fd(struct cq_conn *c);
+int cq_drv_exec_step(struct cq_conn *c);
+int cq_drv_exec_wait(struct cq_conn *c);
 int cq_drv_ping(struct cq_conn *c, struct cq_err *err);
 int cq_drv_cancel(struct cq_conn *c, struct cq_err *err);
 

@@ -382,6 +382,7 @@ static void pg_disconnect(struct cq_conn *c)
     if (pc->pg == NULL) {
         return;
     }
+    cq_drv_pg_run_drop(pc);
     pthread_mutex_lock(&pc->mu);
     PQfreeCancel(pc->cancel);
     pc->cancel = NULL;
@@ -445,6 +446,10 @@ static const struct cq_drv_ops pg_ops = {
     .exec = cq_drv_pg_exec,
     .cancel = pg_cancel,
     .server_version = pg_server_version,
+    .exec_start = cq_drv_pg_exec_start,
+    .exec_fd = cq_drv_pg_exec_fd,
+    .exec_step = cq_drv_pg_exec_step,
+    .exec_wait = cq_drv_pg_exec_wait,
 };
 
 static const char *const pg_schemes[] = {"postgres", "postgresql", NULL};
@@ -454,7 +459,7 @@ const struct cq_driver cq_drv_pg = {
     .name = "postgres",
     .schemes = pg_schemes,
     .dialect = CQ_DIALECT_PG,
-    .caps = CQ_CAP_PARAMS | CQ_CAP_TX | CQ_CAP_CANCEL | CQ_CAP_STREAM,
+    .caps = CQ_CAP_PARAMS | CQ_CAP_TX | CQ_CAP_CANCEL | CQ_CAP_STREAM | CQ_CAP_ASYNC,
     .conn_size = sizeof(struct cq_drv_pg_conn),
     .ops = &pg_ops,
 };

@@ -10,11 +10,15 @@
 
 #ifndef CQ_WITHOUT_PG
 
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/mem.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "base/time.h"
@@ -39,39 +43,11 @@ enum {
     OID_NUMERIC = 1700,
 };
 
-struct run {
-    struct cq_drv_pg_conn *pc;
-    const struct cq_stmt *st;
-    struct cq_err *err;
-    int rc;                      /* first error of the call; later ones are dropped */
-    int64_t start_us;            /* monotonic */
-    int64_t deadline_ms;         /* client-side deadline, monotonic; 0 = none */
-    int64_t drain_deadline_ms;   /* set once we canceled; 0 = not canceled */
-    bool timed_out;              /* we canceled because the deadline passed */
-    bool sent;                   /* a statement of the caller reached libpq */
-    int64_t rows_total;          /* rows delivered in the whole call */
-    size_t stmt_no, n_stmts;     /* 1-based statement number, for messages */
-    struct cq_arena arena;       /* per call: parameter arrays, column arrays, tags */
-    struct cq_drv_pg_scratch sc; /* per call: converted values */
-    /* the current statement */
-    const struct cq_rowsink *sink;
-    bool cancel_ok;     /* a cap may cancel it (a query, or a read-only session) */
-    bool cols_sent;     /* on_columns was called */
-    bool stopped;       /* the sink ended the stream (cap or sink error) */
-    bool stop_canceled; /* ... and we canceled the statement for that */
-    bool abandon;       /* stop reading results: the session is given up */
-    int n_cols;
-    const struct cq_drv_pg_type **types;
-    struct cq_value *vals;
-    size_t *offs; /* per column: offset of the converted value in sc.out */
-    bool *in_sc;  /* per column: the value lives in sc.out */
-    struct cq_result_info info;
-};
-
 /* Records the first error of the call (message built from fmt) and returns it. */
-static int fail(struct run *r, int rc, const char *code, const char *fmt, ...) CQ_PRINTF(4, 5);
+static int fail(struct cq_drv_pg_run *r, int rc, const char *code, const char *fmt, ...)
+    CQ_PRINTF(4, 5);
 
-static int fail(struct run *r, int rc, const char *code, const char *fmt, ...)
+static int fail(struct cq_drv_pg_run *r, int rc, const char *code, const char *fmt, ...)
 {
     if (r->rc != CQ_OK) {
         return r->rc;
@@ -88,7 +64,7 @@ static int fail(struct run *r, int rc, const char *code, const char *fmt, ...)
 }
 
 /* A sink callback failed: it set err itself. */
-static void sink_failed(struct run *r, int rc)
+static void sink_failed(struct cq_drv_pg_run *r, int rc)
 {
     if (r->rc == CQ_OK) {
         r->rc = rc;
@@ -186,7 +162,28 @@ static bool is_plain_query(const char *sql, size_t len)
     return ok;
 }
 
-static int check_shape(struct run *r, const struct cq_sql_scan *scan)
+/*
+ * Whether a statement goes through the prepared-statement cache: the statements the server
+ * plans (queries and DML). Utility statements gain nothing from a plan, and some of them
+ * (DEALLOCATE, DISCARD) would pull the cache out from under its own run.
+ */
+static bool is_cacheable(const char *sql, size_t len)
+{
+    static const char *const planned[] = {"SELECT", "WITH",   "VALUES", "TABLE",
+                                          "INSERT", "UPDATE", "DELETE", "MERGE"};
+    const char *end = sql + len, *p = skip_noise(sql, end), *w = p;
+    while (p < end && word_char(*p)) {
+        p++;
+    }
+    for (size_t k = 0; k < sizeof(planned) / sizeof(planned[0]); k++) {
+        if (word_is(w, (size_t)(p - w), planned[k])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int check_shape(struct cq_drv_pg_run *r, const struct cq_sql_scan *scan)
 {
     const struct cq_stmt *st = r->st;
     char uses[32], given[48];
@@ -221,7 +218,7 @@ static int check_shape(struct run *r, const struct cq_sql_scan *scan)
 /* ---- errors from the server ------------------------------------------------------------- */
 
 /* The session is gone (or the server said it is going away). */
-static int lost(struct run *r, const char *why, const char *code)
+static int lost(struct cq_drv_pg_run *r, const char *why, const char *code)
 {
     struct cq_conn *c = &r->pc->base;
     char line[300];
@@ -244,7 +241,7 @@ static int lost(struct run *r, const char *why, const char *code)
     return r->rc;
 }
 
-static int timeout_error(struct run *r)
+static int timeout_error(struct cq_drv_pg_run *r)
 {
     return fail(r, CQ_ETIMEOUT, "57014",
                 "connection '%s': statement timed out after %lld ms (raise limits.timeout or pass "
@@ -252,7 +249,7 @@ static int timeout_error(struct run *r)
                 r->pc->base.name, (long long)r->st->timeout_ms);
 }
 
-static void sql_error(struct run *r, const PGresult *res, const char *code)
+static void sql_error(struct cq_drv_pg_run *r, const PGresult *res, const char *code)
 {
     struct cq_buf b;
     const char *sev = field(res, PG_DIAG_SEVERITY_NONLOCALIZED);
@@ -278,7 +275,7 @@ static void sql_error(struct run *r, const PGresult *res, const char *code)
     cq_buf_cleanup(&b);
 }
 
-static void result_error(struct run *r, const PGresult *res)
+static void result_error(struct cq_drv_pg_run *r, const PGresult *res)
 {
     const char *code = field(res, PG_DIAG_SQLSTATE);
     const char *name = r->pc->base.name;
@@ -311,12 +308,12 @@ static void result_error(struct run *r, const PGresult *res)
 
 /* Ends the stream early. The rest of the rows are read and dropped (memory stays flat);
  * next_result cancels the statement if it is still running and cancel_ok. */
-static void stop(struct run *r)
+static void stop(struct cq_drv_pg_run *r)
 {
     r->stopped = true;
 }
 
-static int send_columns(struct run *r, const PGresult *res)
+static int send_columns(struct cq_drv_pg_run *r, const PGresult *res)
 {
     int n = PQnfields(res);
     size_t un = (size_t)n;
@@ -325,21 +322,21 @@ static int send_columns(struct run *r, const PGresult *res)
     r->n_cols = n;
     if (n > 0) {
         cols = cq_arena_alloc(&r->arena, un * sizeof(*cols));
-        r->types = cq_arena_alloc(&r->arena, un * sizeof(*r->types));
+        r->ctypes = cq_arena_alloc(&r->arena, un * sizeof(*r->ctypes));
         r->vals = cq_arena_alloc(&r->arena, un * sizeof(*r->vals));
         r->offs = cq_arena_alloc(&r->arena, un * sizeof(*r->offs));
         r->in_sc = cq_arena_alloc(&r->arena, un * sizeof(*r->in_sc));
-        if (cols == NULL || r->types == NULL || r->vals == NULL || r->offs == NULL ||
+        if (cols == NULL || r->ctypes == NULL || r->vals == NULL || r->offs == NULL ||
             r->in_sc == NULL) {
             stop(r);
             return fail(r, CQ_ENOMEM, NULL, "connection '%s': out of memory", r->pc->base.name);
         }
     }
     for (int i = 0; i < n; i++) {
-        r->types[i] = cq_drv_pg_type_find((unsigned)PQftype(res, i));
+        r->ctypes[i] = cq_drv_pg_type_find((unsigned)PQftype(res, i));
         cols[i].name = PQfname(res, i);
-        cols[i].type = r->types[i]->name;
-        cols[i].kind = cq_drv_pg_type_kind(r->types[i]);
+        cols[i].type = r->ctypes[i]->name;
+        cols[i].kind = cq_drv_pg_type_kind(r->ctypes[i]);
     }
     int rc = r->sink->on_columns(r->sink->ctx, un, cols, r->err);
     if (rc != CQ_OK) {
@@ -349,7 +346,7 @@ static int send_columns(struct run *r, const PGresult *res)
     return rc;
 }
 
-static int deliver_row(struct run *r, const PGresult *res, int row)
+static int deliver_row(struct cq_drv_pg_run *r, const PGresult *res, int row)
 {
     struct cq_drv_pg_scratch *sc = &r->sc;
     bool moved = false;
@@ -361,7 +358,7 @@ static int deliver_row(struct run *r, const PGresult *res, int row)
             r->in_sc[i] = false;
             continue;
         }
-        r->in_sc[i] = cq_drv_pg_convert(r->types[i], PQgetvalue(res, row, i),
+        r->in_sc[i] = cq_drv_pg_convert(r->ctypes[i], PQgetvalue(res, row, i),
                                         (size_t)PQgetlength(res, row, i), sc, v, &r->offs[i]);
         moved = moved || r->in_sc[i];
     }
@@ -383,7 +380,7 @@ static int deliver_row(struct run *r, const PGresult *res, int row)
     return rc;
 }
 
-static void deliver(struct run *r, const PGresult *res)
+static void deliver(struct cq_drv_pg_run *r, const PGresult *res)
 {
     if (!r->cols_sent && send_columns(r, res) != CQ_OK) {
         return;
@@ -401,7 +398,7 @@ static void deliver(struct run *r, const PGresult *res)
 }
 
 /* Keeps the command tag and the affected-row count of a finished statement. */
-static void take_tag(struct run *r, PGresult *res)
+static void take_tag(struct cq_drv_pg_run *r, PGresult *res)
 {
     const char *tag = PQcmdStatus(res);
     const char *n = PQcmdTuples(res);
@@ -416,9 +413,14 @@ static void take_tag(struct run *r, PGresult *res)
     if (cq_has_prefix(tag, "SET") || cq_has_prefix(tag, "RESET") || cq_has_prefix(tag, "DISCARD")) {
         r->pc->stmt_timeout_ms = -1; /* the statement may have changed statement_timeout */
     }
+    if (strcmp(tag, "DISCARD ALL") == 0 || strcmp(tag, "DEALLOCATE ALL") == 0) {
+        /* the server dropped our prepared statements; a DEALLOCATE of one of them is
+         * caught by the 26000 recovery instead */
+        cq_drv_pg_cache_clear(&r->pc->cache);
+    }
 }
 
-static void handle_result(struct run *r, PGresult *res)
+static void handle_result(struct cq_drv_pg_run *r, PGresult *res)
 {
     switch (PQresultStatus(res)) {
     case PGRES_SINGLE_TUPLE:
@@ -462,7 +464,7 @@ static void handle_result(struct run *r, PGresult *res)
 
 /* After a cap: cancel a plain query only if the server is still producing rows, so a result
  * that already arrived whole costs no cancel round trip. */
-static void cancel_if_running(struct run *r)
+static void cancel_if_running(struct cq_drv_pg_run *r)
 {
     PGconn *pg = r->pc->pg;
     if (!r->stopped || !r->cancel_ok || r->stop_canceled || !PQisBusy(pg)) {
@@ -478,7 +480,7 @@ static void cancel_if_running(struct run *r)
 
 /* Next result, waiting at most until the deadline; at the deadline, cancels and gives the
  * statement PG_DRAIN_MS to wind down. CQ_ETIMEOUT when even that passed. */
-static int next_result(struct run *r, PGresult **out)
+static int next_result(struct cq_drv_pg_run *r, PGresult **out)
 {
     for (;;) {
         cancel_if_running(r);
@@ -497,7 +499,7 @@ static int next_result(struct run *r, PGresult **out)
 }
 
 /* Reads every result of the statement (libpq requires it before the next command). */
-static int read_results(struct run *r)
+static int read_results(struct cq_drv_pg_run *r)
 {
     while (!r->abandon) {
         PGresult *res = NULL;
@@ -565,42 +567,224 @@ static Oid param_oid(const struct cq_param *p)
     }
 }
 
-static int send_stmt(struct run *r, const char *sql, int n)
+/* Fills r->values and r->types with the n parameters of the statement, in text form. */
+static int bind_params(struct cq_drv_pg_run *r, int n)
 {
-    PGconn *pg = r->pc->pg;
-    const char **values = NULL;
-    Oid *types = NULL;
-    if (n > 0) {
-        values = cq_arena_alloc(&r->arena, (size_t)n * sizeof(*values));
-        types = cq_arena_alloc(&r->arena, (size_t)n * sizeof(*types));
-        if (values == NULL || types == NULL) {
-            return fail(r, CQ_ENOMEM, NULL, "connection '%s': out of memory", r->pc->base.name);
-        }
+    r->n_params = n;
+    if (n == 0) {
+        return CQ_OK;
+    }
+    r->values = cq_arena_alloc(&r->arena, (size_t)n * sizeof(*r->values));
+    r->types = cq_arena_alloc(&r->arena, (size_t)n * sizeof(*r->types));
+    if (r->values == NULL || r->types == NULL) {
+        return fail(r, CQ_ENOMEM, NULL, "connection '%s': out of memory", r->pc->base.name);
     }
     for (int i = 0; i < n; i++) {
         const struct cq_param *p = &r->st->params[i];
-        values[i] = p->type == CQ_P_NULL ? NULL : p->text;
-        types[i] = param_oid(p);
-    }
-    /* Text in, text out: values keep the server's exact digits. Extended protocol: the
-     * server refuses several statements in one string, a second line of defence. */
-    if (!PQsendQueryParams(pg, sql, n, types, values, NULL, NULL, 0)) {
-        if (PQstatus(pg) != CONNECTION_OK) {
-            return lost(r, PQerrorMessage(pg), "");
-        }
-        return fail(r, CQ_EINTERNAL, NULL, "connection '%s': cannot send the statement: %s",
-                    r->pc->base.name, PQerrorMessage(pg));
-    }
-    r->sent = true;
-    if (!PQsetSingleRowMode(pg)) {
-        CQ_LOG(CQ_LOG_WARN, r->pc->log_ctx, "single-row mode refused; the result is buffered");
+        r->values[i] = p->type == CQ_P_NULL ? NULL : p->text;
+        r->types[i] = param_oid(p);
     }
     return CQ_OK;
 }
 
+/* A libpq send function refused: the session is gone, or we misused libpq. */
+static int send_failed(struct cq_drv_pg_run *r)
+{
+    PGconn *pg = r->pc->pg;
+    if (PQstatus(pg) != CONNECTION_OK) {
+        return lost(r, PQerrorMessage(pg), "");
+    }
+    return fail(r, CQ_EINTERNAL, NULL, "connection '%s': cannot send the statement: %s",
+                r->pc->base.name, PQerrorMessage(pg));
+}
+
+static void single_row_mode(struct cq_drv_pg_run *r)
+{
+    if (!PQsetSingleRowMode(r->pc->pg)) {
+        CQ_LOG(CQ_LOG_WARN, r->pc->log_ctx, "single-row mode refused; the result is buffered");
+    }
+}
+
+/* Sends sql on the unnamed statement with the n parameters of the call. */
+static int send_stmt(struct cq_drv_pg_run *r, const char *sql, int n)
+{
+    if (bind_params(r, n) != CQ_OK) {
+        return r->rc;
+    }
+    /* Text in, text out: values keep the server's exact digits. Extended protocol: the
+     * server refuses several statements in one string, a second line of defence. */
+    if (!PQsendQueryParams(r->pc->pg, sql, n, r->types, r->values, NULL, NULL, 0)) {
+        return send_failed(r);
+    }
+    r->sent = true;
+    r->state = CQ_PG_EXEC;
+    single_row_mode(r);
+    return CQ_OK;
+}
+
+/* ---- the prepared-statement cache ------------------------------------------------------------ */
+
+static uint64_t key_hash(const char *sql, size_t len, const unsigned *types, int n)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)sql[i]) * 1099511628211u;
+    }
+    for (int i = 0; i < n; i++) {
+        h = (h ^ types[i]) * 1099511628211u;
+    }
+    return h;
+}
+
+static void prep_name(const struct cq_drv_pg_prep *e, char *out, size_t size)
+{
+    snprintf(out, size, "cq_%u", e->id);
+}
+
+static void prep_free(struct cq_drv_pg_prep *e)
+{
+    cq_free(e->sql);
+    cq_free(e->types);
+    memset(e, 0, sizeof(*e));
+}
+
+void cq_drv_pg_cache_clear(struct cq_drv_pg_cache *cache)
+{
+    for (size_t i = 0; i < CQ_PG_CACHE_MAX; i++) {
+        prep_free(&cache->e[i]);
+    }
+}
+
+static int cache_find(const struct cq_drv_pg_cache *cache, const struct cq_drv_pg_run *r,
+                      size_t len)
+{
+    for (int i = 0; i < CQ_PG_CACHE_MAX; i++) {
+        const struct cq_drv_pg_prep *e = &cache->e[i];
+        if (e->sql != NULL && e->hash == r->key_hash && e->sql_len == len &&
+            e->n_types == r->n_params && memcmp(e->sql, r->sql, len) == 0 &&
+            (r->n_params == 0 ||
+             memcmp(e->types, r->types, (size_t)r->n_params * sizeof(*r->types)) == 0)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* A free slot, or the least recently used one (still occupied). */
+static int cache_victim(const struct cq_drv_pg_cache *cache)
+{
+    int lru = 0;
+    for (int i = 0; i < CQ_PG_CACHE_MAX; i++) {
+        if (cache->e[i].sql == NULL) {
+            return i;
+        }
+        if (cache->e[i].last_use < cache->e[lru].last_use) {
+            lru = i;
+        }
+    }
+    return lru;
+}
+
+/* Sends one of our own housekeeping commands (DEALLOCATE) ahead of the statement. */
+static int send_dealloc(struct cq_drv_pg_run *r, const char *sql)
+{
+    if (!PQsendQuery(r->pc->pg, sql)) {
+        return send_failed(r);
+    }
+    r->state = CQ_PG_DEALLOC;
+    return CQ_OK;
+}
+
+/* Prepares the statement as a new cache entry in a free slot. An entry that cannot be
+ * allocated is no reason to fail the call: the statement then runs unnamed. */
+static int send_prepare(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_cache *cache = &r->pc->cache;
+    size_t len = strlen(r->sql);
+    int slot = cache_victim(cache);
+    struct cq_drv_pg_prep *e = &cache->e[slot];
+    char name[32];
+    if (e->sql != NULL) {
+        return fail(r, CQ_EINTERNAL, NULL, "connection '%s': no free prepared-statement slot",
+                    r->pc->base.name); /* the caller evicts first */
+    }
+    e->sql = cq_malloc(len + 1);
+    e->types = r->n_params > 0 ? cq_malloc((size_t)r->n_params * sizeof(*e->types)) : NULL;
+    if (e->sql == NULL || (r->n_params > 0 && e->types == NULL)) {
+        prep_free(e);
+        r->cacheable = false;
+        return send_stmt(r, r->sql, r->n_params);
+    }
+    memcpy(e->sql, r->sql, len + 1);
+    if (r->n_params > 0) {
+        memcpy(e->types, r->types, (size_t)r->n_params * sizeof(*e->types));
+    }
+    e->sql_len = len;
+    e->n_types = r->n_params;
+    e->hash = r->key_hash;
+    e->id = ++cache->next_id;
+    e->last_use = ++cache->tick;
+    r->slot = slot;
+    prep_name(e, name, sizeof(name));
+    if (!PQsendPrepare(r->pc->pg, name, r->sql, r->n_params, r->types)) {
+        prep_free(e);
+        r->slot = -1;
+        return send_failed(r);
+    }
+    r->sent = true; /* the server parses the caller's SQL */
+    cache->n_prepares++;
+    r->state = CQ_PG_PREPARE;
+    return CQ_OK;
+}
+
+static int send_prepared(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_prep *e = &r->pc->cache.e[r->slot];
+    char name[32];
+    e->last_use = ++r->pc->cache.tick;
+    prep_name(e, name, sizeof(name));
+    if (!PQsendQueryPrepared(r->pc->pg, name, r->n_params, r->values, NULL, NULL, 0)) {
+        return send_failed(r);
+    }
+    r->sent = true;
+    r->state = CQ_PG_EXEC;
+    single_row_mode(r);
+    return CQ_OK;
+}
+
+/* First message of a single statement: the prepared statement if the cache has it, else
+ * its preparation, after an eviction when the cache is full; the unnamed statement for
+ * what is not cached. */
+static int send_first(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_cache *cache = &r->pc->cache;
+    size_t len = strlen(r->sql);
+    if (!r->cacheable) {
+        return send_stmt(r, r->sql, r->n_params);
+    }
+    if (bind_params(r, r->n_params) != CQ_OK) {
+        return r->rc;
+    }
+    r->key_hash = key_hash(r->sql, len, r->types, r->n_params);
+    r->slot = cache_find(cache, r, len);
+    if (r->slot >= 0) {
+        cache->n_hits++;
+        return send_prepared(r);
+    }
+    int victim = cache_victim(cache);
+    if (cache->e[victim].sql != NULL) {
+        char sql[64];
+        memcpy(sql, "DEALLOCATE ", 11);
+        prep_name(&cache->e[victim], sql + 11, sizeof(sql) - 11);
+        prep_free(&cache->e[victim]);
+        return send_dealloc(r, sql);
+    }
+    return send_prepare(r);
+}
+
 /* ---- session state ------------------------------------------------------------------------- */
 
-static void rollback(struct run *r)
+static void rollback(struct cq_drv_pg_run *r)
 {
     struct cq_err ignored;
     cq_err_clear(&ignored);
@@ -614,7 +798,7 @@ static void rollback(struct run *r)
  * (BEGIN READ WRITE would lift the protection), and no session may stay inside a
  * transaction after the call, so pooled connections are always idle between calls.
  */
-static int check_session(struct run *r, bool last)
+static int check_session(struct cq_drv_pg_run *r, bool last)
 {
     struct cq_conn *c = &r->pc->base;
     if (c->broken) {
@@ -650,15 +834,19 @@ static int check_session(struct run *r, bool last)
     return CQ_OK;
 }
 
-static int set_timeout(struct run *r)
+/* The statement_timeout st needs on the session (0 = the server's default). */
+static int64_t wanted_timeout(const struct cq_stmt *st)
 {
-    int64_t want = r->st->timeout_ms > 0 ? r->st->timeout_ms : 0;
+    int64_t want = st->timeout_ms > 0 ? st->timeout_ms : 0;
+    return want > INT32_MAX ? INT32_MAX : want; /* the server's maximum (~24 days) */
+}
+
+static int set_timeout(struct cq_drv_pg_run *r)
+{
+    int64_t want = wanted_timeout(r->st);
     char sql[64];
     if (want == r->pc->stmt_timeout_ms) {
         return CQ_OK; /* already set on this session: no extra round trip */
-    }
-    if (want > INT32_MAX) {
-        want = INT32_MAX; /* the server's maximum (~24 days) */
     }
     if (want > 0) {
         snprintf(sql, sizeof(sql), "SET statement_timeout = %lld", (long long)want);
@@ -673,25 +861,48 @@ static int set_timeout(struct run *r)
     return r->rc;
 }
 
-/* ---- exec -------------------------------------------------------------------------------- */
+/* ---- runs ------------------------------------------------------------------------------- */
 
-static int run_stmt(struct run *r, const char *sql, const struct cq_sql_stmt *s, bool last,
-                    const struct cq_rowsink *out)
+static void run_init(struct cq_drv_pg_run *r, struct cq_drv_pg_conn *pc, const struct cq_stmt *st,
+                     struct cq_err *err)
 {
-    struct cq_drv_pg_conn *pc = r->pc;
+    memset(r, 0, sizeof(*r));
+    r->pc = pc;
+    r->st = st;
+    r->err = err;
+    r->start_us = cq_now_us();
+    r->slot = -1;
+    cq_arena_init(&r->arena, 8192, 0);
+    cq_buf_init(&r->sc.out, PG_ROW_MAX);
+    cq_buf_init(&r->sc.elem, PG_ELEM_MAX);
+}
+
+/* Resets the per-statement state before a statement's results are read. */
+static void begin_stmt(struct cq_drv_pg_run *r, const struct cq_sql_stmt *s, bool last,
+                       const struct cq_rowsink *out)
+{
     r->sink = last ? out : &cq_drv_discard_sink;
-    r->cancel_ok = pc->base.read_only || is_plain_query(r->st->sql + s->off, s->len);
+    r->cancel_ok = r->pc->base.read_only || is_plain_query(r->st->sql + s->off, s->len);
     r->cols_sent = r->stopped = r->stop_canceled = false;
     memset(&r->info, 0, sizeof(r->info));
     r->info.rows_affected = -1;
+}
+
+/* Older servers do not report default_transaction_read_only: re-assert it each time. */
+static int assert_read_only(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_conn *pc = r->pc;
     if (pc->base.read_only && !pc->ro_reported) {
         r->rc = cq_drv_pg_simple(pc, "SET default_transaction_read_only = on", "read-only", r->err);
-        if (r->rc != CQ_OK) {
-            return r->rc;
-        }
     }
-    if (send_stmt(r, sql, s->max_param) != CQ_OK || read_results(r) != CQ_OK ||
-        check_session(r, last) != CQ_OK) {
+    return r->rc;
+}
+
+/* The end of a statement whose results were all read: session checks, then the sink's
+ * on_columns (if no result carried columns) and on_end. */
+static int end_stmt(struct cq_drv_pg_run *r, bool last)
+{
+    if (r->rc != CQ_OK || check_session(r, last) != CQ_OK) {
         return r->rc;
     }
     if (!r->cols_sent) {
@@ -710,7 +921,7 @@ static int run_stmt(struct run *r, const char *sql, const struct cq_sql_stmt *s,
 }
 
 /* Leaves the session idle (or marked broken) whatever happened. */
-static void finish(struct run *r)
+static void finish(struct cq_drv_pg_run *r)
 {
     PGconn *pg = r->pc->pg;
     if (pg == NULL || r->pc->base.broken) {
@@ -724,46 +935,314 @@ static void finish(struct run *r)
     }
 }
 
-int cq_drv_pg_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
-                   struct cq_err *err)
+/* Ends the run: the session idle, the memory released. Returns the call's rc. */
+static int end_run(struct cq_drv_pg_run *r)
 {
-    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
-    struct run r = {.pc = pc, .st = st, .err = err, .start_us = cq_now_us()};
+    finish(r);
+    cq_buf_cleanup(&r->sc.out);
+    cq_buf_cleanup(&r->sc.elem);
+    cq_arena_free(&r->arena);
+    r->state = CQ_PG_IDLE;
+    return r->rc;
+}
+
+void cq_drv_pg_run_drop(struct cq_drv_pg_conn *pc)
+{
+    struct cq_drv_pg_run *r = &pc->run;
+    if (r->state != CQ_PG_IDLE) {
+        cq_buf_cleanup(&r->sc.out);
+        cq_buf_cleanup(&r->sc.elem);
+        cq_arena_free(&r->arena);
+        r->state = CQ_PG_IDLE;
+    }
+    cq_drv_pg_cache_clear(&pc->cache);
+}
+
+/* ---- several statements: one after the other, blocking, on the unnamed statement ---------- */
+
+static int run_stmt(struct cq_drv_pg_run *r, const char *sql, const struct cq_sql_stmt *s,
+                    bool last, const struct cq_rowsink *out)
+{
+    begin_stmt(r, s, last, out);
+    if (assert_read_only(r) != CQ_OK || send_stmt(r, sql, s->max_param) != CQ_OK ||
+        read_results(r) != CQ_OK) {
+        return r->rc;
+    }
+    return end_stmt(r, last);
+}
+
+static int exec_multi(struct cq_drv_pg_conn *pc, const struct cq_stmt *st,
+                      const struct cq_rowsink *out, struct cq_err *err)
+{
+    struct cq_drv_pg_run run, *r = &run;
     struct cq_sql_scan scan;
-    cq_arena_init(&r.arena, 8192, 0);
-    cq_buf_init(&r.sc.out, PG_ROW_MAX);
-    cq_buf_init(&r.sc.elem, PG_ELEM_MAX);
+    run_init(r, pc, st, err);
     if (pc->pg == NULL || PQstatus(pc->pg) != CONNECTION_OK) {
-        lost(&r, pc->pg != NULL ? PQerrorMessage(pc->pg) : "connection closed", "");
+        lost(r, pc->pg != NULL ? PQerrorMessage(pc->pg) : "connection closed", "");
         goto out;
     }
     atomic_store(&pc->cancel_req, false);
     if (st->timeout_ms > 0) {
-        r.deadline_ms = cq_now_ms() + st->timeout_ms + PG_GRACE_MS;
+        r->deadline_ms = cq_now_ms() + st->timeout_ms + PG_GRACE_MS;
     }
-    r.rc = cq_drv_sql_scan(&r.arena, st->sql, strlen(st->sql), &scan, err);
-    if (r.rc != CQ_OK || check_shape(&r, &scan) != CQ_OK || set_timeout(&r) != CQ_OK) {
+    r->rc = cq_drv_sql_scan(&r->arena, st->sql, strlen(st->sql), &scan, err);
+    if (r->rc != CQ_OK || check_shape(r, &scan) != CQ_OK || set_timeout(r) != CQ_OK) {
         goto out;
     }
-    r.n_stmts = scan.n_stmts;
-    for (size_t i = 0; i < scan.n_stmts && r.rc == CQ_OK; i++) {
+    r->n_stmts = scan.n_stmts;
+    for (size_t i = 0; i < scan.n_stmts && r->rc == CQ_OK; i++) {
         const struct cq_sql_stmt *s = &scan.stmts[i];
         /* one statement goes as written, so error positions match the caller's text */
         const char *sql =
-            scan.n_stmts == 1 ? st->sql : cq_arena_strndup(&r.arena, st->sql + s->off, s->len);
-        r.stmt_no = i + 1;
+            scan.n_stmts == 1 ? st->sql : cq_arena_strndup(&r->arena, st->sql + s->off, s->len);
+        r->stmt_no = i + 1;
         if (sql == NULL) {
-            fail(&r, CQ_ENOMEM, NULL, "connection '%s': out of memory", c->name);
+            fail(r, CQ_ENOMEM, NULL, "connection '%s': out of memory", pc->base.name);
             break;
         }
-        run_stmt(&r, sql, s, i + 1 == scan.n_stmts, out);
+        run_stmt(r, sql, s, i + 1 == scan.n_stmts, out);
     }
 out:
-    finish(&r);
-    cq_buf_cleanup(&r.sc.out);
-    cq_buf_cleanup(&r.sc.elem);
-    cq_arena_free(&r.arena);
-    return r.rc;
+    return end_run(r);
+}
+
+/* ---- one statement: a state machine in the connection ---------------------------------- */
+
+/*
+ * Whether an error of the prepared statement means our prepared statement is out of date
+ * rather than the SQL being wrong: it does not exist (26000: DEALLOCATE ALL, DISCARD ALL,
+ * a pooler between us and the server), or the tables changed under it so that it would
+ * return other columns (0A000 from the plan cache's revalidation). Both come at Bind,
+ * before the statement ran, so running it again is safe; only once, and only while
+ * nothing reached the sink.
+ */
+static const char *stale_code(const struct cq_drv_pg_run *r, const PGresult *res)
+{
+    if (r->slot < 0 || r->retried || r->rc != CQ_OK || r->cols_sent || r->rows_total > 0 ||
+        PQresultStatus(res) != PGRES_FATAL_ERROR || PQstatus(r->pc->pg) != CONNECTION_OK) {
+        return NULL;
+    }
+    const char *code = field(res, PG_DIAG_SQLSTATE);
+    if (strcmp(code, "26000") == 0) {
+        return "26000";
+    }
+    if (strcmp(code, "0A000") == 0 &&
+        strcmp(field(res, PG_DIAG_SOURCE_FUNCTION), "RevalidateCachedQuery") == 0) {
+        return "0A000"; /* "cached plan must not change result type" (message localized) */
+    }
+    return NULL;
+}
+
+/* The previous message's results are all read: sends the next one, or ends the run
+ * (state CQ_PG_IDLE is left to end_run; returns true when the run is over). */
+static bool advance(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_cache *cache = &r->pc->cache;
+    char sql[64];
+    if (r->state == CQ_PG_EXEC && r->stale == NULL) {
+        return true;
+    }
+    if (r->rc != CQ_OK || r->abandon) {
+        if (r->state == CQ_PG_PREPARE && r->slot >= 0) {
+            prep_free(&cache->e[r->slot]); /* the preparation failed */
+        }
+        return true;
+    }
+    if (atomic_load(&r->pc->cancel_req)) {
+        /* a cancel that arrived between two of our messages hit nothing on the server */
+        fail(r, CQ_ECANCELED, "57014", "connection '%s': statement canceled", r->pc->base.name);
+        return true;
+    }
+    switch (r->state) {
+    case CQ_PG_DEALLOC: /* its errors do not matter: the statement may be gone already */
+        send_prepare(r);
+        break;
+    case CQ_PG_PREPARE:
+        send_prepared(r);
+        break;
+    case CQ_PG_EXEC:
+        r->retried = true;
+        if (strcmp(r->stale, "26000") == 0) {
+            /* the server lost some of our statements: start over with none */
+            cq_drv_pg_cache_clear(cache);
+            cq_strlcpy(sql, "DEALLOCATE ALL", sizeof(sql));
+        } else {
+            memcpy(sql, "DEALLOCATE ", 11);
+            prep_name(&cache->e[r->slot], sql + 11, sizeof(sql) - 11);
+            prep_free(&cache->e[r->slot]);
+        }
+        CQ_LOG(CQ_LOG_DEBUG, r->pc->log_ctx, "prepared statement out of date (%s): re-preparing",
+               r->stale);
+        r->stale = NULL;
+        r->slot = -1;
+        send_dealloc(r, sql);
+        break;
+    default:
+        break;
+    }
+    return r->rc != CQ_OK;
+}
+
+/* Client-side deadline: at the deadline, cancels and gives the statement PG_DRAIN_MS to
+ * wind down. CQ_ETIMEOUT when even that passed. */
+static int check_deadline(struct cq_drv_pg_run *r)
+{
+    int64_t dl = r->drain_deadline_ms != 0 ? r->drain_deadline_ms : r->deadline_ms;
+    if (dl == 0 || cq_now_ms() < dl) {
+        return CQ_OK;
+    }
+    if (r->drain_deadline_ms != 0) {
+        return CQ_ETIMEOUT;
+    }
+    cq_drv_pg_send_cancel(r->pc);
+    r->timed_out = true;
+    r->drain_deadline_ms = cq_now_ms() + PG_DRAIN_MS;
+    return CQ_OK;
+}
+
+/* Sends the statement: shared by cq_drv_exec (async false: may SET statement_timeout and
+ * default_transaction_read_only first) and cq_drv_exec_start (async true: refuses what
+ * would need those round trips). CQ_OK: the run is under way in pc->run. */
+static int start(struct cq_drv_pg_conn *pc, const struct cq_stmt *st, const struct cq_rowsink *out,
+                 struct cq_err *err, bool async)
+{
+    struct cq_drv_pg_run *r = &pc->run;
+    struct cq_sql_scan scan;
+    if (r->state != CQ_PG_IDLE) {
+        return cq_err_set(err, CQ_EINTERNAL, "connection '%s': a statement is already running",
+                          pc->base.name);
+    }
+    if (async && (st->allow_multi || wanted_timeout(st) != pc->stmt_timeout_ms ||
+                  (pc->base.read_only && !pc->ro_reported))) {
+        return CQ_EUNSUPPORTED;
+    }
+    run_init(r, pc, st, err);
+    r->state = CQ_PG_EXEC; /* a run exists: end_run releases it */
+    if (pc->pg == NULL || PQstatus(pc->pg) != CONNECTION_OK) {
+        lost(r, pc->pg != NULL ? PQerrorMessage(pc->pg) : "connection closed", "");
+        goto out;
+    }
+    atomic_store(&pc->cancel_req, false);
+    if (st->timeout_ms > 0) {
+        r->deadline_ms = cq_now_ms() + st->timeout_ms + PG_GRACE_MS;
+    }
+    r->rc = cq_drv_sql_scan(&r->arena, st->sql, strlen(st->sql), &scan, err);
+    if (r->rc != CQ_OK || check_shape(r, &scan) != CQ_OK || set_timeout(r) != CQ_OK) {
+        goto out;
+    }
+    r->n_stmts = r->stmt_no = 1;
+    r->sql = st->sql; /* one statement goes as written, so error positions match */
+    r->n_params = scan.max_param;
+    r->cacheable = is_cacheable(st->sql + scan.stmts[0].off, scan.stmts[0].len) &&
+                   strlen(st->sql) <= CQ_PG_CACHE_SQL_MAX;
+    begin_stmt(r, &scan.stmts[0], true, out);
+    if (assert_read_only(r) != CQ_OK || send_first(r) != CQ_OK) {
+        goto out;
+    }
+    return CQ_OK;
+out:
+    return end_run(r);
+}
+
+int cq_drv_pg_exec_start(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
+                         struct cq_err *err)
+{
+    return start((struct cq_drv_pg_conn *)c, st, out, err, true);
+}
+
+int cq_drv_pg_exec_fd(struct cq_conn *c)
+{
+    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
+    return pc->pg != NULL ? PQsocket(pc->pg) : -1;
+}
+
+int cq_drv_pg_exec_step(struct cq_conn *c)
+{
+    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
+    struct cq_drv_pg_run *r = &pc->run;
+    PGconn *pg = pc->pg;
+    if (r->state == CQ_PG_IDLE) {
+        return CQ_EINTERNAL; /* no run: nothing to report into */
+    }
+    /* At most one read from the socket per step, so that a large result that arrives as
+     * fast as we convert it does not keep the caller's event loop from its other work;
+     * returning while libpq still needs input is safe: the fd is (or becomes) readable. */
+    bool consumed = false;
+    for (;;) {
+        if (r->abandon) {
+            break;
+        }
+        /* a failed read leaves the error for PQgetResult, which then does not block */
+        if (PQisBusy(pg) && (consumed || PQconsumeInput(pg))) {
+            consumed = true;
+            cancel_if_running(r);
+            if (PQisBusy(pg)) {
+                if (check_deadline(r) == CQ_OK) {
+                    return CQ_EAGAIN;
+                }
+                /* the server did not wind down after the cancel: give the session up */
+                pc->base.broken = true;
+                if (!r->stop_canceled) {
+                    timeout_error(r);
+                }
+                break;
+            }
+        }
+        PGresult *res = PQgetResult(pg);
+        if (res == NULL) {
+            if (advance(r)) {
+                break;
+            }
+            continue;
+        }
+        if (r->state == CQ_PG_PREPARE && PQresultStatus(res) != PGRES_COMMAND_OK) {
+            result_error(r, res); /* the same report as the unnamed statement's */
+        } else if (r->state == CQ_PG_EXEC) {
+            r->stale = r->stale != NULL ? r->stale : stale_code(r, res);
+            if (r->stale == NULL) {
+                handle_result(r, res);
+            }
+        }
+        PQclear(res);
+    }
+    end_stmt(r, true);
+    return end_run(r);
+}
+
+int cq_drv_pg_exec_wait(struct cq_conn *c)
+{
+    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
+    struct cq_drv_pg_run *r = &pc->run;
+    for (;;) {
+        int rc = cq_drv_pg_exec_step(c);
+        if (rc != CQ_EAGAIN) {
+            return rc;
+        }
+        int64_t dl = r->drain_deadline_ms != 0 ? r->drain_deadline_ms : r->deadline_ms;
+        int timeout = -1;
+        if (dl > 0) {
+            int64_t left = dl - cq_now_ms();
+            timeout = left <= 0 ? 0 : (left > INT_MAX ? INT_MAX : (int)left);
+        }
+        struct pollfd pfd = {.fd = PQsocket(pc->pg), .events = POLLIN};
+        if (pfd.fd < 0) {
+            continue; /* gone: the next step reports it */
+        }
+        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+            continue; /* the next step's read reports a real problem */
+        }
+    }
+}
+
+int cq_drv_pg_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
+                   struct cq_err *err)
+{
+    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
+    if (st->allow_multi) {
+        return exec_multi(pc, st, out, err);
+    }
+    int rc = start(pc, st, out, err, false);
+    return rc != CQ_OK ? rc : cq_drv_pg_exec_wait(c);
 }
 
 #endif /* CQ_WITHOUT_PG */

@@ -338,6 +338,31 @@ out:
     return rc;
 }
 
+int cq_drv_pool_try_get(struct cq_pool *p, struct cq_conn **out)
+{
+    struct cq_conn *c = NULL;
+    bool check = false;
+
+    *out = NULL;
+    pthread_mutex_lock(&p->mu);
+    if (p->wq_head == NULL && p->n_busy < p->cap && p->idle != NULL) {
+        int64_t now = cq_now_ms();
+        c = p->idle;
+        check = c->broken || now - c->idle_since_ms > PING_AFTER_MS ||
+                c->idle_since_ms <= p->suspect_ms;
+        if (!check) {
+            p->n_busy++;
+            c = pop_idle_locked(p, now, &check);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (c == NULL || check) {
+        return CQ_EAGAIN;
+    }
+    *out = c;
+    return CQ_OK;
+}
+
 void cq_drv_pool_put(struct cq_pool *p, struct cq_conn *c)
 {
     struct cq_conn *dead = NULL;

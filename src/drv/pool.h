@@ -38,6 +38,10 @@ void cq_drv_pool_free(struct cq_pool *p);
 /* Checks out a connection, waiting in FIFO order up to the queue timeout. CQ_EBUSY when
  * the wait timed out, CQ_ECONNECT when a new connection could not be opened. */
 int cq_drv_pool_get(struct cq_pool *p, struct cq_conn **out, struct cq_err *err);
+/* Without ever blocking: an idle connection that needs no health check and a free slot
+ * with nobody queued, or CQ_EAGAIN (then use cq_drv_pool_get on a thread). For event
+ * loops. */
+int cq_drv_pool_try_get(struct cq_pool *p, struct cq_conn **out);
 /* Returns a connection; a broken one is closed instead of kept. */
 void cq_drv_pool_put(struct cq_pool *p, struct cq_conn *c);
 

@@ -1,6 +1,7 @@
 /*
  * registry.c - the immutable driver list, connection open/close, and cq_drv_exec's
- * row/byte caps (a sink wrapped around the caller's).
+ * row/byte caps (a sink wrapped around the caller's). For an asynchronous run the caps
+ * live in c->run, which outlives the call to cq_drv_exec_start.
  */
 #include <string.h>
 
@@ -62,6 +63,7 @@ void cq_drv_disconnect(struct cq_conn *c)
 {
     if (c != NULL) {
         c->drv->ops->disconnect(c);
+        cq_free(c->run);
         cq_free(c);
     }
 }
@@ -132,14 +134,67 @@ static int cap_end(void *ctx, const struct cq_result_info *info, struct cq_err *
     return k->out->on_end(k->out->ctx, &mine, err);
 }
 
+static void capper_init(struct capper *k, struct cq_rowsink *capped, const struct cq_stmt *st,
+                        const struct cq_rowsink *out)
+{
+    *k = (struct capper){.out = out, .st = st, .start_us = cq_now_us()};
+    *capped = (struct cq_rowsink){
+        .ctx = k, .on_columns = cap_columns, .on_row = cap_row, .on_end = cap_end,
+    };
+}
+
 int cq_drv_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
                 struct cq_err *err)
 {
-    struct capper k = {.out = out, .st = st, .start_us = cq_now_us()};
-    const struct cq_rowsink capped = {
-        .ctx = &k, .on_columns = cap_columns, .on_row = cap_row, .on_end = cap_end,
-    };
+    struct capper k;
+    struct cq_rowsink capped;
+    capper_init(&k, &capped, st, out);
     return c->drv->ops->exec(c, st, &capped, err);
+}
+
+/* ---- asynchronous runs -------------------------------------------------------------------- */
+
+/* The caps of c's asynchronous run: the driver keeps a pointer to `capped` until the
+ * final step, so both live with the connection (one run at a time per connection). */
+struct cq_drv_run {
+    struct capper k;
+    struct cq_rowsink capped;
+};
+
+static bool has_async(const struct cq_conn *c)
+{
+    return (c->drv->caps & CQ_CAP_ASYNC) != 0 && c->drv->ops->exec_start != NULL;
+}
+
+int cq_drv_exec_start(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
+                      struct cq_err *err)
+{
+    if (!has_async(c)) {
+        return CQ_EUNSUPPORTED; /* err untouched: the caller falls back to cq_drv_exec */
+    }
+    if (c->run == NULL) {
+        c->run = cq_calloc(1, sizeof(*c->run));
+        if (c->run == NULL) {
+            return cq_err_set(err, CQ_ENOMEM, "connection '%s': out of memory", c->name);
+        }
+    }
+    capper_init(&c->run->k, &c->run->capped, st, out);
+    return c->drv->ops->exec_start(c, st, &c->run->capped, err);
+}
+
+int cq_drv_exec_fd(struct cq_conn *c)
+{
+    return has_async(c) ? c->drv->ops->exec_fd(c) : -1;
+}
+
+int cq_drv_exec_step(struct cq_conn *c)
+{
+    return has_async(c) ? c->drv->ops->exec_step(c) : CQ_EUNSUPPORTED;
+}
+
+int cq_drv_exec_wait(struct cq_conn *c)
+{
+    return has_async(c) ? c->drv->ops->exec_wait(c) : CQ_EUNSUPPORTED;
 }
 
 /* ---- the discard sink ------------------------------------------------------------------- */

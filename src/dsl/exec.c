@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/mem.h"
 #include "base/time.h"
 #include "dsl/exec_int.h"
 
@@ -370,98 +371,221 @@ static void write_tail(struct cq_buf *out, const struct cq_dsl_compiled *c,
     cq_buf_putc(out, '}');
 }
 
+/* One execution: what run_begin sets up and run_end finishes, around the driver call
+ * (blocking in run, asynchronous in cq_dsl_execute_start/step). */
+struct cq_dsl_run {
+    const struct cq_dsl_compiled *c;
+    const struct cq_dsl_exec_env *env;
+    struct cq_buf *out;
+    struct cq_dsl_error *e;
+    struct cq_arena a;
+    struct cq_dsl_result res;
+    struct cq_err err;
+    struct cq_stmt st;
+    struct cq_conn *conn;             /* checked out */
+    struct cq_rowsink sink;
+    size_t mark;                      /* out's length before the result */
+    int64_t t0;
+    bool answered;                    /* e was set before the driver ran */
+};
+
+/* Result writer, parameters and limits; out untouched. */
+static int run_begin(struct cq_dsl_run *r, const struct cq_dsl_compiled *c,
+                     const struct cq_dsl_exec_env *env, struct cq_buf *out,
+                     struct cq_dsl_error *e)
+{
+    struct cq_param *ps = NULL;
+    int rc;
+
+    r->c = c;
+    r->env = env;
+    r->out = out;
+    r->e = e;
+    r->st.sql = c->sql;
+    r->mark = out->len;
+    r->t0 = cq_now_us();
+    cq_arena_init(&r->a, 8192, 0);
+    cq_dsl_result_init(&r->res, c, &r->a, out);
+    r->sink = cq_dsl_result_sink(&r->res);
+    rc = cq_dsl_exec_bind(&r->a, c, &ps, &r->err);
+    if (rc != CQ_OK) {
+        r->answered = true;
+        return internal_error(e, rc, r->err.msg);
+    }
+    r->st.params = ps;
+    r->st.n_params = c->n_params;
+    if (env->limits != NULL) {
+        struct cq_limits l = {0};
+        env->limits(env->ctx, c->db->connection, &l);
+        r->st.timeout_ms = l.timeout_ms;
+        r->st.max_rows = l.max_rows;
+        r->st.max_bytes = l.max_bytes;
+    }
+    return CQ_OK;
+}
+
+/* A connection from env: the database's engine must be the connection's. */
+static int run_checked_out(struct cq_dsl_run *r)
+{
+    if (r->conn->drv->dialect != r->c->dialect) {
+        r->answered = true;
+        return executor_missing(r->e, r->c->db->id); /* e.g. ClickHouse on a pg connection */
+    }
+    if (!r->res.count_mode) {
+        cq_buf_puts(r->out, "{\"kind\":\"data\",\"data\":[");
+    }
+    return CQ_OK;
+}
+
+/* A connection that died while idle (server restart) fails before any column; a
+ * read-only statement is then safe to run once more on a fresh connection (pool.md). */
+static bool run_retryable(const struct cq_dsl_run *r, int rc)
+{
+    return rc == CQ_ECONNECT && r->res.oc == NULL && (r->err.retryable || r->conn->read_only);
+}
+
+static void run_release(struct cq_dsl_run *r)
+{
+    if (r->conn != NULL) {
+        r->env->release(r->env->ctx, r->conn);
+        r->conn = NULL;
+    }
+}
+
+/* After the driver: the error classes of spec §11, or the rest of the document. */
+static int run_end(struct cq_dsl_run *r, int rc)
+{
+    struct cq_dsl_error *e = r->e;
+    run_release(r);
+    if (rc == CQ_OK && r->res.truncated_reason != NULL) {
+        rc = cq_err_set(&r->err, CQ_ETOOBIG, "the result has more rows or bytes than the "
+                        "connection's %s allows; add a limit to the query",
+                        r->res.truncated_reason);
+    }
+    if (r->answered) {
+        /* e is set */
+    } else if (rc == CQ_ENOMEM) {
+        rc = internal_error(e, rc, r->err.msg);
+    } else if (rc == CQ_ECONNECT) {
+        rc = connection_error(e, r->c->db, &r->err);
+    } else if (rc != CQ_OK) {
+        rc = query_error(e, r->c, r->env, &r->st, &r->err);
+    }
+    if (rc == CQ_OK) {
+        write_tail(r->out, r->c, &r->res, (double)(cq_now_us() - r->t0) / 1000.0);
+        if (cq_buf_rc(r->out) != CQ_OK) {
+            rc = internal_error(e, cq_buf_rc(r->out), cq_buf_rc(r->out) == CQ_ETOOBIG
+                                ? "the result is too large" : "out of memory");
+        }
+    }
+    if (rc != CQ_OK) {
+        rollback(r->out, r->mark);
+    }
+    cq_dsl_result_cleanup(&r->res);
+    cq_arena_free(&r->a);
+    return rc;
+}
+
 static int run(const struct cq_dsl_compiled *c, const struct cq_dsl_exec_env *env,
                struct cq_buf *out, struct cq_dsl_error *e)
 {
-    const struct cq_dsl_database *db = c->db;
-    struct cq_arena a;
-    struct cq_dsl_result res;
-    struct cq_err err = {0};
-    struct cq_stmt st = {.sql = c->sql};
-    struct cq_param *ps = NULL;
-    struct cq_conn *conn = NULL;
-    struct cq_rowsink sink;
-    size_t mark = out->len;
-    int64_t t0 = cq_now_us();
-    int rc;
+    struct cq_dsl_run r = {0};
+    int rc = run_begin(&r, c, env, out, e);
 
-    cq_arena_init(&a, 8192, 0);
-    cq_dsl_result_init(&res, c, &a, out);
-    sink = cq_dsl_result_sink(&res);
-    rc = cq_dsl_exec_bind(&a, c, &ps, &err);
-    if (rc != CQ_OK) {
-        rc = internal_error(e, rc, err.msg);
-        goto out;
-    }
-    st.params = ps;
-    st.n_params = c->n_params;
-    if (env->limits != NULL) {
-        struct cq_limits l = {0};
-        env->limits(env->ctx, db->connection, &l);
-        st.timeout_ms = l.timeout_ms;
-        st.max_rows = l.max_rows;
-        st.max_bytes = l.max_bytes;
-    }
-    for (int attempt = 0;; attempt++) {
-        rc = env->acquire(env->ctx, db->connection, &conn, &err);
+    for (int attempt = 0; rc == CQ_OK; attempt++) {
+        rc = env->acquire(env->ctx, c->db->connection, &r.conn, &r.err);
+        r.answered = rc != CQ_OK;
         if (rc == CQ_ENOTFOUND) {
-            rc = executor_missing(e, db->id);
-            goto out;
+            rc = executor_missing(e, c->db->id);
+        } else if (rc != CQ_OK) {
+            rc = rc == CQ_ENOMEM ? internal_error(e, rc, r.err.msg)
+                                 : connection_error(e, c->db, &r.err);
+        } else {
+            rc = run_checked_out(&r);
         }
         if (rc != CQ_OK) {
-            rc = rc == CQ_ENOMEM ? internal_error(e, rc, err.msg)
-                                 : connection_error(e, db, &err);
-            goto out;
-        }
-        if (conn->drv->dialect != c->dialect) {
-            rc = executor_missing(e, db->id); /* e.g. a ClickHouse database on a pg connection */
-            goto out;
-        }
-        if (!res.count_mode) {
-            cq_buf_puts(out, "{\"kind\":\"data\",\"data\":[");
-        }
-        rc = cq_drv_exec(conn, &st, &sink, &err);
-        /* A connection that died while idle (server restart) fails before any column; a
-         * read-only statement is safe to run once more on a fresh connection (pool.md). */
-        bool retry = rc == CQ_ECONNECT && attempt == 0 && res.oc == NULL &&
-                     (err.retryable || conn->read_only);
-        env->release(env->ctx, conn);
-        conn = NULL;
-        if (!retry) {
             break;
         }
-        rollback(out, mark);
-        cq_err_clear(&err);
+        rc = cq_drv_exec(r.conn, &r.st, &r.sink, &r.err);
+        if (!(attempt == 0 && run_retryable(&r, rc))) {
+            break;
+        }
+        run_release(&r);
+        rollback(out, r.mark);
+        cq_err_clear(&r.err);
+        rc = CQ_OK;
     }
-    if (rc == CQ_OK && res.truncated_reason != NULL) {
-        rc = cq_err_set(&err, CQ_ETOOBIG, "the result has more rows or bytes than the "
-                        "connection's %s allows; add a limit to the query",
-                        res.truncated_reason);
+    return run_end(&r, rc);
+}
+
+/* Undoes a run that will be done again elsewhere: nothing of it stays in out. */
+static void run_discard(struct cq_dsl_run *r)
+{
+    run_release(r);
+    rollback(r->out, r->mark);
+    cq_dsl_result_cleanup(&r->res);
+    cq_arena_free(&r->a);
+    cq_free(r);
+}
+
+int cq_dsl_execute_start(const struct cq_dsl_compiled *c, const struct cq_dsl_exec_env *env,
+                         struct cq_buf *out, struct cq_dsl_error *e, struct cq_dsl_run **run,
+                         struct cq_conn **conn)
+{
+    struct cq_dsl_run *r;
+    int rc;
+
+    *run = NULL;
+    if (mode_of(c) == CQ_DSL_MODE_SQL_ONLY) {
+        return cq_dsl_execute(c, env, out, e); /* no database: done at once */
     }
-    if (rc == CQ_ENOMEM) {
-        rc = internal_error(e, rc, err.msg);
-    } else if (rc == CQ_ECONNECT) {
-        rc = connection_error(e, db, &err);
-    } else if (rc != CQ_OK) {
-        rc = query_error(e, c, env, &st, &err);
-    }
+    rc = pick_executor(c, env, e);
     if (rc != CQ_OK) {
-        goto out;
+        return rc;
     }
-    write_tail(out, c, &res, (double)(cq_now_us() - t0) / 1000.0);
-    if (cq_buf_rc(out) != CQ_OK) {
-        rc = internal_error(e, cq_buf_rc(out), cq_buf_rc(out) == CQ_ETOOBIG
-                            ? "the result is too large" : "out of memory");
+    r = env->try_acquire != NULL ? cq_calloc(1, sizeof(*r)) : NULL;
+    if (r == NULL) {
+        return CQ_EUNSUPPORTED;
     }
-out:
-    if (conn != NULL) {
-        env->release(env->ctx, conn);
-    }
+    rc = run_begin(r, c, env, out, e);
     if (rc != CQ_OK) {
-        rollback(out, mark);
+        rc = run_end(r, rc);
+        cq_free(r);
+        return rc;
     }
-    cq_dsl_result_cleanup(&res);
-    cq_arena_free(&a);
+    if (env->try_acquire(env->ctx, c->db->connection, &r->conn) != CQ_OK ||
+        r->conn->drv->dialect != c->dialect || !(r->conn->drv->caps & CQ_CAP_ASYNC)) {
+        run_discard(r);
+        return CQ_EUNSUPPORTED;
+    }
+    run_checked_out(r); /* cannot fail: the dialect matches */
+    rc = cq_drv_exec_start(r->conn, &r->st, &r->sink, &r->err);
+    if (rc == CQ_OK) {
+        *run = r;
+        *conn = r->conn;
+        return CQ_OK;
+    }
+    if (rc == CQ_EUNSUPPORTED || run_retryable(r, rc)) {
+        run_discard(r);
+        return CQ_EUNSUPPORTED;
+    }
+    rc = run_end(r, rc);
+    cq_free(r);
+    return rc;
+}
+
+int cq_dsl_execute_step(struct cq_dsl_run *r)
+{
+    int rc = cq_drv_exec_step(r->conn);
+    if (rc == CQ_EAGAIN) {
+        return rc;
+    }
+    if (run_retryable(r, rc)) {
+        run_discard(r); /* the caller runs it again, blocking, with cq_dsl_execute's retry */
+        return CQ_EUNSUPPORTED;
+    }
+    rc = run_end(r, rc);
+    cq_free(r);
     return rc;
 }
 

@@ -124,6 +124,19 @@ static void exec_release(void *ctx, struct cq_conn *c)
     }
 }
 
+/* For the event loop: an idle connection of an open pool, or non-zero. */
+static int exec_try_acquire(void *ctx, const char *conn, struct cq_conn **out)
+{
+    struct exec *x = ctx;
+    struct cq_pool *pool = cq_http_pool_peek(x->req->st, conn);
+    if (pool == NULL || cq_drv_pool_try_get(pool, out) != CQ_OK) {
+        return CQ_EAGAIN;
+    }
+    cq_http_req_running(x->req, *out);
+    x->t0_us = cq_now_us();
+    return CQ_OK;
+}
+
 static void exec_limits(void *ctx, const char *conn, struct cq_limits *out)
 {
     struct exec *x = ctx;
@@ -138,45 +151,110 @@ static void exec_limits(void *ctx, const char *conn, struct cq_limits *out)
 
 /* ---- POST /query --------------------------------------------------------------------------- */
 
-void cq_http_h_query(struct cq_http_req *req, struct cq_http_resp *resp)
+/* One /query: on the handler's stack (worker) or in the request's arena (event loop). */
+struct qrun {
+    struct cq_http_req *req;
+    json_t *body;
+    struct exec x;
+    struct cq_dsl_exec_env env;
+    struct cq_dsl_compiled c;
+    struct cq_dsl_error e;
+    struct cq_dsl_run *run;
+};
+
+/* Parses, narrows and compiles; false when resp holds the answer already (then done). */
+static bool query_compile(struct cq_http_req *req, struct cq_http_resp *resp, struct qrun *r)
 {
-    json_t *body = body_json(req, resp, MSG_QUERY_BODY);
     struct cq_dsl_query *q = NULL;
     struct cq_dsl_context ctx;
-    struct cq_dsl_compiled c;
     struct cq_dsl_opts opts = {0};
-    struct cq_dsl_error e = {0};
-    struct exec x = {.req = req};
-    struct cq_dsl_exec_env env = {
-        .ctx = &x,
+
+    memset(r, 0, sizeof(*r));
+    r->req = req;
+    r->x.req = req;
+    r->env = (struct cq_dsl_exec_env){
+        .ctx = &r->x,
         .acquire = exec_acquire,
         .release = exec_release,
         .limits = exec_limits,
+        .try_acquire = exec_try_acquire,
         .include_sql_in_errors = req->st->conf->server.errors_include_sql,
     };
-
-    if (body == NULL) {
-        return;
+    r->body = body_json(req, resp, MSG_QUERY_BODY);
+    if (r->body == NULL) {
+        return false;
     }
-    memset(&c, 0, sizeof(c));
-    if (cq_dsl_parse_request(&req->arena, body, false, &q, &ctx, &e) == CQ_OK &&
+    if (cq_dsl_parse_request(&req->arena, r->body, false, &q, &ctx, &r->e) == CQ_OK &&
         req->st->catalog == NULL) {
         no_catalog(resp);
-        goto out;
+        return false;
     }
-    if (e.cls == CQ_DSL_E_NONE && narrow(req, &ctx, &e) == CQ_OK &&
-        cq_dsl_compile(req->st->catalog, q, &ctx, &opts, &req->arena, &c, &e) == CQ_OK) {
+    if (r->e.cls == CQ_DSL_E_NONE && narrow(req, &ctx, &r->e) == CQ_OK &&
+        cq_dsl_compile(req->st->catalog, q, &ctx, &opts, &req->arena, &r->c, &r->e) == CQ_OK) {
         cq_buf_reset(&resp->body);
-        cq_dsl_execute(&c, &env, &resp->body, &e);
+        return true;
     }
-    if (e.cls != CQ_DSL_E_NONE) {
-        cq_http_resp_dsl_error(resp, &e);
-    } else {
+    cq_http_resp_dsl_error(resp, &r->e);
+    return false;
+}
+
+/* The answer once the execution ended, and the run's resources. */
+static void query_done(struct qrun *r, struct cq_http_resp *resp, bool answer)
+{
+    if (answer && r->e.cls != CQ_DSL_E_NONE) {
+        cq_http_resp_dsl_error(resp, &r->e);
+    } else if (answer) {
         resp->status = 200;
     }
-out:
-    cq_dsl_error_cleanup(&e);
-    json_decref(body);
+    cq_dsl_error_cleanup(&r->e);
+    json_decref(r->body);
+    r->body = NULL;
+}
+
+void cq_http_h_query(struct cq_http_req *req, struct cq_http_resp *resp)
+{
+    struct qrun r;
+    if (query_compile(req, resp, &r)) {
+        cq_dsl_execute(&r.c, &r.env, &resp->body, &r.e);
+        query_done(&r, resp, true);
+    } else {
+        query_done(&r, resp, false);
+    }
+}
+
+static enum cq_http_start query_step(void *ctx, struct cq_http_resp *resp)
+{
+    struct qrun *r = ctx;
+    int rc = cq_dsl_execute_step(r->run);
+    if (rc == CQ_EAGAIN) {
+        return CQ_HTTP_PENDING;
+    }
+    r->run = NULL;
+    query_done(r, resp, rc != CQ_EUNSUPPORTED);
+    return rc == CQ_EUNSUPPORTED ? CQ_HTTP_BLOCKING : CQ_HTTP_DONE;
+}
+
+enum cq_http_start cq_http_s_query(struct cq_http_req *req, struct cq_http_resp *resp,
+                                   struct cq_http_async *a)
+{
+    struct qrun *r = cq_arena_alloc(&req->arena, sizeof(*r));
+    struct cq_conn *conn = NULL;
+    int rc;
+
+    if (r == NULL) {
+        return CQ_HTTP_BLOCKING;
+    }
+    if (!query_compile(req, resp, r)) {
+        query_done(r, resp, false);
+        return CQ_HTTP_DONE;
+    }
+    rc = cq_dsl_execute_start(&r->c, &r->env, &resp->body, &r->e, &r->run, &conn);
+    if (rc == CQ_OK && r->run != NULL) {
+        *a = (struct cq_http_async){.conn = conn, .step = query_step, .ctx = r};
+        return CQ_HTTP_PENDING;
+    }
+    query_done(r, resp, rc != CQ_EUNSUPPORTED);
+    return rc == CQ_EUNSUPPORTED ? CQ_HTTP_BLOCKING : CQ_HTTP_DONE;
 }
 
 /* ---- POST /validate/query ------------------------------------------------------------------ */

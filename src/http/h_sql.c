@@ -12,9 +12,9 @@
  *     drains the queue while the worker fills it (backpressure: the worker waits while the
  *     queue is full, so memory stays bounded whatever the result size). An error after
  *     the first bytes still closes the document ("truncated":true plus "error").
- * A client that goes away stops the statement: while the handler waits the server's
- * watchdog cancels the connection registered with cq_http_req_running; while streaming
- * the producer polls the client's socket between chunks and cancels it itself (and the
+ * A client that goes away stops the statement: while the handler waits, and while the
+ * stream is paused for want of bytes, the server's watchdog cancels the connection
+ * registered with cq_http_req_running; while bytes flow MHD notices it itself (and the
  * queue refuses further writes, which ends the driver's fetch loop).
  *
  * The job (struct job) owns its own arena (the SQL and parameters), a reference on the
@@ -26,9 +26,7 @@
  * cq_http_status_for_rc (resp.c); server.c counts them by code for /metrics. Driver
  * messages name the connection and its redacted target, never a password.
  */
-#define _GNU_SOURCE /* POLLRDHUP */
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +48,7 @@
  * pending, and at the end; so a result whose output stays below this ends with one final
  * write and is answered whole (waiting for the worker's end rather than racing it). */
 #define STREAM_AT (64u * 1024u)
-#define POLL_MS 100            /* how often a waiting reader checks the client */
+#define POLL_MS 100            /* how often the handler checks for a client gone */
 #define MAX_PARAMS 65535
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -239,7 +237,10 @@ struct job {
     struct cq_fmt *fmt;
     struct cq_stmt stmt;
     char name[64];                  /* connection name */
-    int fd;                         /* the client's socket, or -1 */
+    struct cq_http_req *req;        /* while streaming: to pause/unpause; NULL in unit tests */
+    bool paused;                    /* the producer paused the response for want of bytes */
+    bool on_loop;                   /* stepped by an event loop: writes never wait */
+    int64_t t0_us;
     pthread_t th;
     bool th_started;
     pthread_mutex_t mu;
@@ -254,13 +255,23 @@ struct job {
     struct cq_err err;
 };
 
+/* Under j->mu: the producer waits for bytes, and now there are some (or the end). */
+static void job_wake(struct job *j)
+{
+    if (j->paused) {
+        j->paused = false;
+        cq_http_req_unpause(j->req);
+    }
+}
+
 /* The writer's output callback (worker thread): waits while the queue is full. */
 static int job_write(void *ctx, const char *p, size_t len)
 {
     struct job *j = ctx;
     int rc = CQ_OK;
     pthread_mutex_lock(&j->mu);
-    while (!j->abandoned && j->q_len - j->q_off + len > QUEUE_MAX && j->q_len > j->q_off) {
+    while (!j->on_loop && !j->abandoned && j->q_len - j->q_off + len > QUEUE_MAX &&
+           j->q_len > j->q_off) {
         pthread_cond_wait(&j->cv, &j->mu);
     }
     if (j->abandoned) {
@@ -290,33 +301,47 @@ static int job_write(void *ctx, const char *p, size_t len)
     j->wrote = true;
     j->written += len;
     pthread_cond_broadcast(&j->cv);
+    job_wake(j);
 out:
     pthread_mutex_unlock(&j->mu);
     return rc;
 }
 
-static void *job_run(void *arg)
+/* The statement ended (any thread): metrics, and the document closed after an error
+ * once bytes are out. */
+static void job_finish(struct job *j, int rc)
 {
-    struct job *j = arg;
-    struct cq_err err = {0};
-    int64_t t0 = cq_now_us();
-    int rc = cq_drv_exec(j->conn, &j->stmt, cq_drv_fmt_sink(j->fmt), &err);
     bool wrote;
-    cq_http_metrics_query(j->metrics, j->name, (double)(cq_now_us() - t0) / 1e6);
+    cq_http_metrics_query(j->metrics, j->name, (double)(cq_now_us() - j->t0_us) / 1e6);
     pthread_mutex_lock(&j->mu);
     wrote = j->wrote;
     pthread_mutex_unlock(&j->mu);
     if (rc != CQ_OK && wrote) {
         /* bytes are out: close the document with the error inside it */
         struct cq_err ignored = {0};
-        cq_drv_fmt_fail(j->fmt, &err, &ignored);
+        cq_drv_fmt_fail(j->fmt, &j->err, &ignored);
     }
     pthread_mutex_lock(&j->mu);
     j->rc = rc;
-    j->err = err;
     j->done = true;
     pthread_cond_broadcast(&j->cv);
+    job_wake(j);
     pthread_mutex_unlock(&j->mu);
+}
+
+static void *job_run(void *arg)
+{
+    struct job *j = arg;
+    j->t0_us = cq_now_us();
+    job_finish(j, cq_drv_exec(j->conn, &j->stmt, cq_drv_fmt_sink(j->fmt), &j->err));
+    return NULL;
+}
+
+/* A statement an event loop started, finished on a thread once it turned out large. */
+static void *job_continue(void *arg)
+{
+    struct job *j = arg;
+    job_finish(j, cq_drv_exec_wait(j->conn));
     return NULL;
 }
 
@@ -340,6 +365,9 @@ static void job_free(struct job *j)
         pthread_join(j->th, NULL);
     }
     cq_drv_fmt_free(j->fmt);
+    if (j->req != NULL) {
+        cq_http_req_running(j->req, NULL); /* the watchdog leaves it alone from here */
+    }
     if (j->conn != NULL) {
         cq_drv_pool_put(j->pool, j->conn);
     }
@@ -349,12 +377,6 @@ static void job_free(struct job *j)
     cq_free(j->q);
     cq_arena_free(&j->arena);
     cq_free(j);
-}
-
-static bool client_gone(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 static void deadline_in(struct timespec *ts, int ms)
@@ -367,42 +389,37 @@ static void deadline_in(struct timespec *ts, int ms)
     }
 }
 
-/* The streamed body: hands out queued bytes; 0 at the end; -1 when the client left. */
+/* The streamed body (on an event loop, so it never blocks): hands out queued bytes; 0 at
+ * the end; -1 when nobody produces any more; CQ_HTTP_PRODUCER_WAIT after pausing the
+ * response when the worker has nothing new yet (job_wake unpauses it). A client that
+ * leaves meanwhile is noticed by the server's watchdog, which cancels the statement. */
 static ssize_t job_produce(void *ctx, uint64_t pos, char *buf, size_t max)
 {
     struct job *j = ctx;
-    ssize_t n = -1;
-    bool gone = false;
+    size_t avail;
+    ssize_t n;
     (void)pos;
     pthread_mutex_lock(&j->mu);
-    for (;;) {
-        size_t avail = j->q_len - j->q_off;
-        if (avail > 0) {
-            size_t k = avail < max ? avail : max;
-            memcpy(buf, j->q + j->q_off, k);
-            j->q_off += k;
-            pthread_cond_broadcast(&j->cv);
-            n = (ssize_t)k;
-            break;
-        }
-        if (j->done) {
-            n = 0;
-            break;
-        }
-        struct timespec ts;
-        deadline_in(&ts, POLL_MS);
-        pthread_cond_timedwait(&j->cv, &j->mu, &ts);
-        if (j->q_len == j->q_off && !j->done && client_gone(j->fd)) {
-            j->abandoned = gone = true;
-            pthread_cond_broadcast(&j->cv);
-            break;
-        }
+    while (j->req == NULL && j->q_len == j->q_off && !j->done && !j->abandoned) {
+        pthread_cond_wait(&j->cv, &j->mu); /* no server to pause (unit tests): wait */
+    }
+    avail = j->q_len - j->q_off;
+    if (avail > 0) {
+        size_t k = avail < max ? avail : max;
+        memcpy(buf, j->q + j->q_off, k);
+        j->q_off += k;
+        pthread_cond_broadcast(&j->cv);
+        n = (ssize_t)k;
+    } else if (j->done) {
+        n = 0;
+    } else if (j->abandoned) {
+        n = -1;
+    } else {
+        cq_http_req_pause(j->req); /* under j->mu: job_wake cannot come first */
+        j->paused = true;
+        n = CQ_HTTP_PRODUCER_WAIT;
     }
     pthread_mutex_unlock(&j->mu);
-    if (gone) {
-        struct cq_err ignored = {0};
-        cq_drv_cancel(j->conn, &ignored);
-    }
     return n;
 }
 
@@ -455,9 +472,10 @@ static int read_body(const json_t *body, struct sql_req *r, struct cq_err *err)
     return CQ_OK;
 }
 
-/* Builds the job up to a checked-out connection. NULL with err (and *conn_name). */
+/* Builds the job up to a checked-out connection. NULL with err; on_loop: never blocks,
+ * and err->rc is CQ_EAGAIN when there is no idle connection at hand. */
 static struct job *job_new(struct cq_http_req *req, const struct sql_req *r,
-                           const struct cq_conn_conf *cc, struct cq_err *err)
+                           const struct cq_conn_conf *cc, bool on_loop, struct cq_err *err)
 {
     struct job *j = cq_calloc(1, sizeof(*j));
     struct cq_limits lim = {0};
@@ -468,7 +486,6 @@ static struct job *job_new(struct cq_http_req *req, const struct sql_req *r,
     cq_arena_init(&j->arena, 8192, 0);
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
-    j->fd = -1;
     j->st = cq_http_state_ref(req->st);
     j->metrics = req->metrics;
     cq_strlcpy(j->name, cc->name, sizeof(j->name));
@@ -486,16 +503,23 @@ static struct job *job_new(struct cq_http_req *req, const struct sql_req *r,
     j->stmt.max_rows = lim.max_rows;
     j->stmt.max_bytes = lim.max_bytes;
     j->stmt.allow_multi = r->allow_multi;
+    j->on_loop = on_loop;
     j->fmt = cq_drv_fmt_new(CQ_FMT_JSON, job_write, j, err);
-    j->pool = j->fmt != NULL ? cq_http_pool(j->st, cc->name, err) : NULL;
-    if (j->pool == NULL || cq_drv_pool_get(j->pool, &j->conn, err) != CQ_OK) {
+    if (j->fmt == NULL) {
         goto fail;
     }
-    const union MHD_ConnectionInfo *ci =
-        req->conn != NULL
-            ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD)
-            : NULL;
-    j->fd = ci != NULL ? ci->connect_fd : -1;
+    if (on_loop) {
+        j->pool = cq_http_pool_peek(j->st, cc->name);
+        if (j->pool == NULL || cq_drv_pool_try_get(j->pool, &j->conn) != CQ_OK) {
+            err->rc = CQ_EAGAIN;
+            goto fail;
+        }
+    } else {
+        j->pool = cq_http_pool(j->st, cc->name, err);
+        if (j->pool == NULL || cq_drv_pool_get(j->pool, &j->conn, err) != CQ_OK) {
+            goto fail;
+        }
+    }
     return j;
 fail:
     job_free(j);
@@ -523,40 +547,80 @@ static void job_wait(struct job *j, struct cq_http_req *req)
     pthread_mutex_unlock(&j->mu);
 }
 
+/* The body, the connection and the key's right to it: the connection's configuration, or
+ * NULL with resp filled. *body is the parsed body (the caller drops it). */
+static const struct cq_conn_conf *sql_read(struct cq_http_req *req, struct cq_http_resp *resp,
+                                           struct sql_req *r, json_t **body)
+{
+    struct cq_err err = {0};
+    json_error_t jerr;
+    const struct cq_conn_conf *cc;
+
+    *body = req->body_len > 0 ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
+    if (req->body_len > 0 && *body == NULL) {
+        cq_http_resp_error(resp, 400, "INVALID_JSON", "Request body is not valid JSON");
+        return NULL;
+    }
+    if (!json_is_object(*body)) {
+        cq_http_resp_error(resp, 400, "INVALID_BODY",
+                           "Request body must be an object with connection and sql");
+        return NULL;
+    }
+    if (read_body(*body, r, &err) != CQ_OK) {
+        sql_error(resp, &err, NULL);
+        return NULL;
+    }
+    cc = cq_conf_conn(req->st->conf, r->conn);
+    if (cc == NULL) {
+        cq_err_set(&err, CQ_ENOTFOUND, "no connection named '%s'", r->conn);
+        sql_error(resp, &err, r->conn);
+        return NULL;
+    }
+    if (!cq_http_key_may_use(req->key, cc->name)) {
+        forbidden(resp, req, cc->name);
+        return NULL;
+    }
+    return cc;
+}
+
+/* A large result: streamed; the producer's free callback owns the job from here, and the
+ * statement stays registered with the watchdog until then. */
+static void stream(struct job *j, struct cq_http_req *req, struct cq_http_resp *resp)
+{
+    if (req->conn != NULL) {
+        j->req = req;
+        running(req, j->conn);
+    }
+    resp->status = 200;
+    resp->producer = job_produce;
+    resp->producer_free = job_produce_free;
+    resp->producer_ctx = j;
+}
+
+/* The whole answer of a finished job. */
+static void answer(struct job *j, struct cq_http_resp *resp)
+{
+    if (j->rc != CQ_OK) {
+        sql_error(resp, &j->err, j->name);
+    } else {
+        resp->status = 200;
+        cq_buf_reset(&resp->body);
+        cq_buf_append(&resp->body, j->q + j->q_off, j->q_len - j->q_off);
+    }
+}
+
 void cq_http_h_sql(struct cq_http_req *req, struct cq_http_resp *resp)
 {
     struct cq_err err = {0};
     struct sql_req r = {0};
-    json_error_t jerr;
     json_t *body = NULL;
     struct job *j = NULL;
-    const struct cq_conn_conf *cc;
+    const struct cq_conn_conf *cc = sql_read(req, resp, &r, &body);
 
-    body = req->body_len > 0 ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
-    if (req->body_len > 0 && body == NULL) {
-        cq_http_resp_error(resp, 400, "INVALID_JSON", "Request body is not valid JSON");
-        goto out;
-    }
-    if (!json_is_object(body)) {
-        cq_http_resp_error(resp, 400, "INVALID_BODY",
-                           "Request body must be an object with connection and sql");
-        goto out;
-    }
-    if (read_body(body, &r, &err) != CQ_OK) {
-        sql_error(resp, &err, NULL);
-        goto out;
-    }
-    cc = cq_conf_conn(req->st->conf, r.conn);
     if (cc == NULL) {
-        cq_err_set(&err, CQ_ENOTFOUND, "no connection named '%s'", r.conn);
-        sql_error(resp, &err, r.conn);
         goto out;
     }
-    if (!cq_http_key_may_use(req->key, cc->name)) {
-        forbidden(resp, req, cc->name);
-        goto out;
-    }
-    j = job_new(req, &r, cc, &err);
+    j = job_new(req, &r, cc, false, &err);
     if (j == NULL) {
         sql_error(resp, &err, cc->name);
         goto out;
@@ -575,11 +639,7 @@ void cq_http_h_sql(struct cq_http_req *req, struct cq_http_resp *resp)
     bool done = j->done, big = j->written >= STREAM_AT;
     pthread_mutex_unlock(&j->mu);
     if (!done && big && !(req->canceled != NULL && *req->canceled)) {
-        /* a large result: stream it; the producer's free callback owns the job now */
-        resp->status = 200;
-        resp->producer = job_produce;
-        resp->producer_free = job_produce_free;
-        resp->producer_ctx = j;
+        stream(j, req, resp);
         j = NULL;
         goto out;
     }
@@ -592,16 +652,110 @@ void cq_http_h_sql(struct cq_http_req *req, struct cq_http_resp *resp)
     }
     pthread_join(j->th, NULL);
     j->th_started = false;
-    if (j->rc != CQ_OK) {
-        sql_error(resp, &j->err, cc->name);
-    } else {
-        resp->status = 200;
-        cq_buf_reset(&resp->body);
-        cq_buf_append(&resp->body, j->q + j->q_off, j->q_len - j->q_off);
-    }
+    answer(j, resp);
 out:
     job_free(j);
     json_decref(body);
+}
+
+/* ---- POST /sql on an event loop -------------------------------------------------------------
+ * The fast path: a single statement on an idle PostgreSQL connection is sent without
+ * blocking and stepped by the loop. A result that ends before STREAM_AT bytes (the usual
+ * case) is answered whole from the loop; a larger one is handed to a thread that finishes
+ * the statement (cq_drv_exec_wait) and streams it exactly as the blocking path does. */
+
+struct sql_async {
+    struct job *j;
+    struct cq_http_req *req;
+};
+
+static enum cq_http_start sql_step(void *ctx, struct cq_http_resp *resp)
+{
+    struct sql_async *a = ctx;
+    struct job *j = a->j;
+    int rc = cq_drv_exec_step(j->conn);
+
+    if (rc == CQ_EAGAIN) {
+        if (j->written < STREAM_AT) {
+            return CQ_HTTP_PENDING;
+        }
+        pthread_mutex_lock(&j->mu);
+        j->on_loop = false; /* from here the writer waits for the reader */
+        pthread_mutex_unlock(&j->mu);
+        if (pthread_create(&j->th, NULL, job_continue, j) != 0) {
+            struct cq_err ignored = {0};
+            cq_drv_cancel(j->conn, &ignored);
+            rc = cq_drv_exec_wait(j->conn); /* the error of the cancel, quickly */
+            cq_err_set(&j->err, CQ_ENOMEM, "connection '%s': cannot start a worker thread",
+                       j->name);
+            j->rc = CQ_ENOMEM;
+            answer(j, resp);
+            running(a->req, NULL);
+            job_free(j);
+            return CQ_HTTP_DONE;
+        }
+        j->th_started = true;
+        stream(j, a->req, resp);
+        return CQ_HTTP_DONE;
+    }
+    job_finish(j, rc);
+    running(a->req, NULL);
+    answer(j, resp);
+    job_free(j);
+    return CQ_HTTP_DONE;
+}
+
+enum cq_http_start cq_http_s_sql(struct cq_http_req *req, struct cq_http_resp *resp,
+                                 struct cq_http_async *a)
+{
+    struct cq_err err = {0};
+    struct sql_req r = {0};
+    json_t *body = NULL;
+    struct job *j = NULL;
+    struct sql_async *sa;
+    enum cq_http_start res = CQ_HTTP_DONE;
+    const struct cq_conn_conf *cc = sql_read(req, resp, &r, &body);
+    int rc;
+
+    if (cc == NULL) {
+        goto out;
+    }
+    res = CQ_HTTP_BLOCKING;
+    if (r.allow_multi) {
+        goto out;
+    }
+    j = job_new(req, &r, cc, true, &err);
+    if (j == NULL) {
+        if (err.rc != CQ_EAGAIN) {
+            sql_error(resp, &err, cc->name);
+            res = CQ_HTTP_DONE;
+        }
+        goto out;
+    }
+    sa = cq_arena_alloc(&req->arena, sizeof(*sa));
+    if (sa == NULL || !(j->conn->drv->caps & CQ_CAP_ASYNC)) {
+        goto out;
+    }
+    j->t0_us = cq_now_us();
+    rc = cq_drv_exec_start(j->conn, &j->stmt, cq_drv_fmt_sink(j->fmt), &j->err);
+    if (rc == CQ_EUNSUPPORTED) {
+        goto out;
+    }
+    if (rc != CQ_OK) {
+        job_finish(j, rc);
+        answer(j, resp);
+        res = CQ_HTTP_DONE;
+        goto out;
+    }
+    running(req, j->conn);
+    *sa = (struct sql_async){.j = j, .req = req};
+    *a = (struct cq_http_async){.conn = j->conn, .step = sql_step, .ctx = sa};
+    j = NULL;
+    res = CQ_HTTP_PENDING;
+out:
+    job_free(j);
+    json_decref(body);
+    return res;
 }
 
 /* ---- GET /connections -------------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "base/arena.h"
@@ -53,6 +54,8 @@ struct cq_http_state *cq_http_state_ref(struct cq_http_state *st);
 void cq_http_state_unref(struct cq_http_state *st); /* frees at zero; NULL is a no-op */
 /* The pool for a connection name, created on first use; NULL with err (CQ_ENOTFOUND). */
 struct cq_pool *cq_http_pool(struct cq_http_state *st, const char *conn, struct cq_err *err);
+/* The pool when it is open already, else NULL (never blocks: for the event loops). */
+struct cq_pool *cq_http_pool_peek(struct cq_http_state *st, const char *conn);
 
 struct cq_http_req {
     struct cq_http_server *srv;
@@ -75,8 +78,9 @@ struct cq_http_req {
 };
 
 /* A response. Fill status and body (JSON by default); or set `producer` for a streamed
- * body sent with chunked encoding: it is called from the server's thread until it returns
- * 0 (end) or -1 (abort the connection); producer_free is called exactly once. */
+ * body sent with chunked encoding: it is called on an event loop (so it must not block)
+ * until it returns 0 (end) or -1 (abort the connection), and may answer
+ * CQ_HTTP_PRODUCER_WAIT; producer_free is called exactly once. */
 struct cq_http_resp {
     int status;
     struct cq_buf body;               /* initialised by the server, capped */
@@ -88,14 +92,42 @@ struct cq_http_resp {
     void *producer_ctx;
 };
 
+/* A producer's answer when it has no bytes yet: it called cq_http_req_pause first and
+ * will have cq_http_req_unpause called once it has some (or is done). */
+#define CQ_HTTP_PRODUCER_WAIT (-2)
+
 typedef void (*cq_http_handler)(struct cq_http_req *req, struct cq_http_resp *resp);
 
-/* router.c: one route of the table. */
+enum cq_http_start {
+    CQ_HTTP_DONE,      /* resp is filled */
+    CQ_HTTP_PENDING,   /* a statement runs asynchronously (struct cq_http_async) */
+    CQ_HTTP_BLOCKING,  /* nothing was done: run the route's fn on a worker thread */
+};
+
+/* A statement a handler runs without blocking (cq_drv_exec_start): the event loop calls
+ * step each time the connection's socket is readable, until it answers DONE (resp is
+ * filled) or BLOCKING (start over with the route's fn on a worker). */
+struct cq_http_async {
+    struct cq_conn *conn;
+    enum cq_http_start (*step)(void *ctx, struct cq_http_resp *resp);
+    void *ctx;
+};
+
+/* Called on an event loop: must never block. */
+typedef enum cq_http_start (*cq_http_starter)(struct cq_http_req *req,
+                                              struct cq_http_resp *resp,
+                                              struct cq_http_async *a);
+
+/* router.c: one route of the table. How it runs (server.c): with a start function, that
+ * first, on the event loop; a route marked on_loop runs fn on the event loop (it never
+ * blocks); any other fn runs on a worker thread. */
 struct cq_http_route {
     const char *method;           /* "GET", "POST" */
     const char *pattern;          /* "/query", "/connections/{name}/test" */
     cq_http_handler fn;
     bool no_auth;                 /* probes (/health, /ready) answer without an API key */
+    bool on_loop;                 /* fn never blocks */
+    cq_http_starter start;        /* or NULL */
 };
 
 /* The route for method + path (path without the query string; exact match, no trailing
@@ -115,6 +147,12 @@ int cq_http_status_for_rc(int rc);
  * the call with NULL returns, the connection is no longer touched (safe to release). */
 void cq_http_req_running(struct cq_http_req *req, struct cq_conn *c);
 
+/* For producers (CQ_HTTP_PRODUCER_WAIT): pause sending, from inside the producer call;
+ * unpause from any thread, once, after the pause. Call both under the producer's own lock
+ * so an unpause can never come before its pause. */
+void cq_http_req_pause(struct cq_http_req *req);
+void cq_http_req_unpause(struct cq_http_req *req);
+
 /* A request header (case-insensitive name); NULL when absent. Borrowed for the request. */
 const char *cq_http_req_header(const struct cq_http_req *req, const char *name);
 /* {"error":code,"message":msg} with status (the server-level body of spec §1). */
@@ -123,15 +161,81 @@ void cq_http_resp_error(struct cq_http_resp *resp, int status, const char *code,
 /* A dsl error body with its status (spec §1.3). */
 void cq_http_resp_dsl_error(struct cq_http_resp *resp, const struct cq_dsl_error *e);
 
+/* ---- loop.c: event loops and worker threads ------------------------------------------------ */
+
+struct MHD_Daemon;
+
+/* A socket an event loop watches for the readable state; ready runs on the loop. */
+struct cq_http_watch {
+    int fd;
+    void (*ready)(struct cq_http_watch *w); /* also called every WATCH_TICK_MS */
+    struct cq_http_watch *prev, *next;      /* the loop's list */
+};
+
+struct cq_http_loop {
+    struct MHD_Daemon *d;          /* external epoll mode */
+    struct cq_http_server *srv;    /* for the daemon callbacks */
+    int ep;                        /* epoll: the daemon's epoll fd, wake, watches */
+    int wake;                      /* eventfd */
+    pthread_t th;
+    bool running;
+    atomic_bool stop;
+    atomic_bool quiesce;           /* asks the loop to stop accepting */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool quiesced;
+    int listen_fd;                 /* what MHD_quiesce_daemon gave back */
+    struct cq_http_watch *watches; /* on the loop's thread only */
+    int64_t tick_ms;               /* when the watches were last stepped by the clock */
+};
+
+int cq_http_loop_init(struct cq_http_loop *l, struct MHD_Daemon *d, struct cq_err *err);
+int cq_http_loop_start(struct cq_http_loop *l, struct cq_err *err);
+/* Makes the loop stop accepting; answers the listening socket MHD gave up (or -1). */
+int cq_http_loop_quiesce(struct cq_http_loop *l);
+void cq_http_loop_stop(struct cq_http_loop *l);
+/* From another thread: run the loop now (after MHD_resume_connection, which in external
+ * epoll mode does not wake it by itself). */
+void cq_http_loop_wake(struct cq_http_loop *l);
+void cq_http_loop_cleanup(struct cq_http_loop *l);
+/* On the loop's own thread only. */
+int cq_http_loop_watch(struct cq_http_loop *l, struct cq_http_watch *w);
+void cq_http_loop_unwatch(struct cq_http_loop *l, struct cq_http_watch *w);
+
+struct cq_http_job {
+    void (*run)(struct cq_http_job *j);
+    struct cq_http_job *next;
+};
+
+struct cq_http_workers {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct cq_http_job *head, *tail;
+    int n, idle;
+    bool stop;
+    pthread_t th[256];             /* WORKERS_MAX */
+};
+
+void cq_http_workers_init(struct cq_http_workers *ws);
+/* Queues j; a worker runs j->run(j). CQ_ECANCELED once stopping. */
+int cq_http_workers_submit(struct cq_http_workers *ws, struct cq_http_job *j);
+/* Runs what is queued, then joins every worker. */
+void cq_http_workers_stop(struct cq_http_workers *ws);
+void cq_http_workers_cleanup(struct cq_http_workers *ws);
+
 /* ---- handlers (the route table in router.c lists them) ----------------------------------- */
 
 /* h_query.c: spec §1.2 */
 void cq_http_h_query(struct cq_http_req *req, struct cq_http_resp *resp);           /* POST */
+enum cq_http_start cq_http_s_query(struct cq_http_req *req, struct cq_http_resp *resp,
+                                   struct cq_http_async *a);
 void cq_http_h_validate_query(struct cq_http_req *req, struct cq_http_resp *resp);  /* POST */
 void cq_http_h_validate_config(struct cq_http_req *req, struct cq_http_resp *resp); /* POST */
 void cq_http_h_health(struct cq_http_req *req, struct cq_http_resp *resp);          /* GET */
 /* h_sql.c */
 void cq_http_h_sql(struct cq_http_req *req, struct cq_http_resp *resp);             /* POST /sql */
+enum cq_http_start cq_http_s_sql(struct cq_http_req *req, struct cq_http_resp *resp,
+                                 struct cq_http_async *a);
 void cq_http_h_connections(struct cq_http_req *req, struct cq_http_resp *resp);     /* GET */
 void cq_http_h_connection_test(struct cq_http_req *req, struct cq_http_resp *resp); /* POST
                                                                  /connections/{name}/test */

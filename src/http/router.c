@@ -8,17 +8,17 @@
 #include "http/internal.h"
 
 const struct cq_http_route cq_http_routes[] = {
-    {"GET", "/health", cq_http_h_health, true},
-    {"POST", "/query", cq_http_h_query, false},
-    {"POST", "/validate/query", cq_http_h_validate_query, false},
-    {"POST", "/validate/config", cq_http_h_validate_config, false},
-    {"POST", "/sql", cq_http_h_sql, false},
-    {"GET", "/connections", cq_http_h_connections, false},
-    {"POST", "/connections/{name}/test", cq_http_h_connection_test, false},
-    {"GET", "/ready", cq_http_h_ready, true},
-    {"GET", "/metrics", cq_http_h_metrics, false},
-    {"GET", "/config", cq_http_h_config, false},
-    {NULL, NULL, NULL, false},
+    {"GET", "/health", cq_http_h_health, true, false, NULL},
+    {"POST", "/query", cq_http_h_query, false, false, cq_http_s_query},
+    {"POST", "/validate/query", cq_http_h_validate_query, false, true, NULL},
+    {"POST", "/validate/config", cq_http_h_validate_config, false, true, NULL},
+    {"POST", "/sql", cq_http_h_sql, false, false, cq_http_s_sql},
+    {"GET", "/connections", cq_http_h_connections, false, true, NULL},
+    {"POST", "/connections/{name}/test", cq_http_h_connection_test, false, false, NULL},
+    {"GET", "/ready", cq_http_h_ready, true, false, NULL},
+    {"GET", "/metrics", cq_http_h_metrics, false, true, NULL},
+    {"GET", "/config", cq_http_h_config, false, true, NULL},
+    {NULL, NULL, NULL, false, false, NULL},
 };
 
 static int hexval(char c)

@@ -1,26 +1,33 @@
 /*
  * server.c - the libmicrohttpd glue of `clariq serve`.
  *
- * Thread model: one thread per connection (MHD_USE_THREAD_PER_CONNECTION) with a small
- * stack. Handlers block on databases (libpq, SQLite are synchronous), so a shared pool of
- * event threads would let a few slow queries stall every other client; a thread per
- * connection never does, and an idle connection costs one sleeping thread (its stack is
- * reserved, not resident: docs/internals/http.md has the RSS measured with 2,000 idle
- * connections). server.threads is therefore not a pool size here.
+ * Thread model: server.threads event loops (loop.c), each running its own libmicrohttpd
+ * daemon in external epoll mode on one shared listening socket, plus worker threads for
+ * work that blocks. A route runs in one of three ways (router.c):
+ *   - its start function, on the loop: parse, compile, and send the statement without
+ *     blocking (cq_drv_exec_start); the connection is suspended and the loop steps the
+ *     statement when its socket is readable, then resumes the connection with the answer.
+ *     This is the fast path of POST /query and POST /sql on PostgreSQL;
+ *   - on the loop directly, for handlers that never block (/metrics, /validate/...);
+ *   - on a worker thread (SQLite, pings, connecting, a pool that must wait...): the
+ *     connection is suspended meanwhile and resumed with the answer.
+ * So slow statements never stall a loop, and an idle connection costs a few KB.
  *
  * A request: the URI log callback allocates its context (struct reqctx) with the raw URI
  * (so the path is the client's text, cut at '?', as the reference routes); the first
  * access-handler call stamps the request id and takes a reference on the state; body
  * chunks are appended up to server.max_body (past it: 413); the last call (no more data)
- * authenticates, routes, runs the handler and queues the response - never on the first
+ * authenticates, routes and runs or starts the handler; the response is queued on that
+ * call or, after a suspension, on the call that follows the resume - never on the first
  * call (the queueing trap of SERVICES.md: MHD would then close the connection). The
- * completion callback writes the access log line and the metrics and frees the context.
+ * completion callback writes the access log line and the metrics and drops the context
+ * (a streamed body holds a second reference until its producer is freed).
  *
- * Client disconnects: while a handler runs its thread is busy, so MHD cannot notice the
- * peer going away. A watchdog thread polls the sockets of running handlers (POLLRDHUP)
- * every 100 ms; on a hang-up it sets *req->canceled and cancels the statement the handler
- * registered with cq_http_req_running. Shutdown uses the same path for requests still
- * running when server.shutdown_timeout expires.
+ * Client disconnects: MHD does not watch a suspended connection, so a watchdog thread
+ * polls the sockets of running handlers (POLLRDHUP) every 100 ms; on a hang-up it sets
+ * *req->canceled and cancels the statement the handler registered with
+ * cq_http_req_running. Shutdown uses the same path for requests still running when
+ * server.shutdown_timeout expires.
  */
 #define _GNU_SOURCE /* POLLRDHUP */
 #include <arpa/inet.h>
@@ -34,6 +41,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,14 +58,27 @@
 
 #define RESP_MAX_BYTES ((size_t)256 << 20) /* a JSON response is built in memory: cap */
 #define STREAM_BLOCK 32768                 /* bytes asked of a producer at a time */
-#define THREAD_STACK ((size_t)512 << 10)   /* per connection thread: reserved, not resident */
 #define CONN_MEMORY ((size_t)16 << 10) /* per connection: headers and MHD buffers */
 #define WATCH_MS 100                       /* disconnect watchdog period */
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 
+enum phase {
+    PH_READ = 0,                   /* headers and body arriving */
+    PH_RUNNING,                    /* suspended: a worker or an async statement works */
+    PH_READY,                      /* resumed: rc->resp is the answer to queue */
+};
+
 struct reqctx {
     struct cq_http_req req;        /* first: cq_http_req_running casts back */
     struct cq_http_server *srv;
+    struct cq_http_loop *loop;     /* the loop whose daemon has the connection */
+    atomic_int refs;               /* MHD's request, plus a streamed body's */
+    enum phase phase;
+    const struct cq_http_route *route;
+    struct cq_http_resp resp;      /* the handler's answer */
+    struct cq_http_async async;    /* PH_RUNNING on the loop */
+    struct cq_http_watch watch;    /* the async statement's socket */
+    struct cq_http_job job;        /* PH_RUNNING on a worker */
     struct reqctx *prev, *next;    /* in-flight list (srv->mu) */
     char *uri;                     /* raw request target, owned */
     struct cq_buf body;
@@ -79,7 +100,10 @@ struct reqctx {
 };
 
 struct cq_http_server {
-    struct MHD_Daemon *d;
+    int n_loops;
+    struct cq_http_loop *loops;    /* each with its daemon */
+    struct cq_http_workers workers;
+    int listen_fd;                 /* shared by the daemons; ours to close */
     struct cq_server_conf sc;      /* the start-time server section (defaults applied);
                                       only its numbers and `listen` are used after new */
     char listen[256];              /* sc.listen points here */
@@ -102,7 +126,6 @@ struct cq_http_server {
     bool watch_stop;
     bool watch_on;
     pthread_t watch;
-    MHD_socket listen_fd;          /* after quiesce: ours to close */
 };
 
 /* ---- configuration ----------------------------------------------------------------------- */
@@ -110,7 +133,8 @@ struct cq_http_server {
 static void server_defaults(struct cq_server_conf *sc)
 {
     if (sc->threads <= 0) {
-        sc->threads = 4;
+        long n = sysconf(_SC_NPROCESSORS_ONLN); /* one event loop per core */
+        sc->threads = n > 0 ? (int)(n < 64 ? n : 64) : 1;
     }
     if (sc->max_body <= 0) {
         sc->max_body = 1 << 20;
@@ -270,6 +294,24 @@ void cq_http_req_running(struct cq_http_req *req, struct cq_conn *c)
     pthread_mutex_unlock(&rc->mu);
 }
 
+static void set_in_handler(struct reqctx *rc, bool on);
+
+/* While paused, MHD does not watch the client: the watchdog does. */
+void cq_http_req_pause(struct cq_http_req *req)
+{
+    struct reqctx *rc = (struct reqctx *)(void *)req;
+    set_in_handler(rc, true);
+    MHD_suspend_connection(rc->mc);
+}
+
+void cq_http_req_unpause(struct cq_http_req *req)
+{
+    struct reqctx *rc = (struct reqctx *)(void *)req;
+    set_in_handler(rc, false);
+    MHD_resume_connection(rc->mc);
+    cq_http_loop_wake(rc->loop);
+}
+
 static uint64_t splitmix(uint64_t x)
 {
     x += 0x9e3779b97f4a7c15ULL;
@@ -326,6 +368,8 @@ struct stream {
     void *ctx;
 };
 
+static void reqctx_unref(struct reqctx *rc);
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct stream *sm = cls;
@@ -334,15 +378,21 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         sm->rc->bytes += (uint64_t)n;
         return n;
     }
+    if (n == CQ_HTTP_PRODUCER_WAIT) {
+        return 0; /* paused: MHD calls again after the unpause */
+    }
     return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* The producer may still touch its request (cq_http_req_running), so the context lives
+ * until here even when the request completed first. */
 static void stream_free(void *cls)
 {
     struct stream *sm = cls;
     if (sm->producer_free != NULL) {
         sm->producer_free(sm->ctx);
     }
+    reqctx_unref(sm->rc);
     cq_free(sm);
 }
 
@@ -387,6 +437,7 @@ static enum MHD_Result send_resp(struct reqctx *rc, struct cq_http_resp *resp)
         struct stream *sm = cq_calloc(1, sizeof(*sm));
         if (sm != NULL) {
             *sm = (struct stream){rc, resp->producer, resp->producer_free, resp->producer_ctx};
+            atomic_fetch_add(&rc->refs, 1);
             r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read,
                                                   sm, stream_free);
             if (r == NULL) {
@@ -433,12 +484,14 @@ static enum MHD_Result send_error(struct reqctx *rc, int status, const char *cod
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 {
-    struct cq_http_server *s = cls;
+    struct cq_http_loop *l = cls;
     struct reqctx *rc = cq_calloc(1, sizeof(*rc));
     if (rc == NULL) {
         return NULL;
     }
-    rc->srv = s;
+    rc->srv = l->srv;
+    rc->loop = l;
+    atomic_init(&rc->refs, 1);
     rc->mc = mc;
     rc->uri = cq_strdup(uri != NULL ? uri : "/");
     pthread_mutex_init(&rc->mu, NULL);
@@ -446,8 +499,12 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
     return rc;
 }
 
-static void reqctx_free(struct reqctx *rc)
+static void reqctx_unref(struct reqctx *rc)
 {
+    if (atomic_fetch_sub(&rc->refs, 1) != 1) {
+        return;
+    }
+    cq_buf_cleanup(&rc->resp.body);
     cq_http_state_unref(rc->req.st);
     cq_arena_free(&rc->req.arena);
     cq_buf_cleanup(&rc->body);
@@ -586,7 +643,109 @@ static bool authenticate(struct reqctx *rc, enum MHD_Result *ok)
 
 static void count_error(struct cq_http_metrics *m, const char *body, size_t len);
 
-/* Last call: CORS preflight, auth, route, handler, response. */
+/* After a handler: a body the cap cut is an error; errors are counted by code. */
+static void handler_done(struct reqctx *rc)
+{
+    struct cq_http_resp *resp = &rc->resp;
+    if (resp->producer == NULL && cq_buf_rc(&resp->body) != CQ_OK) {
+        cq_http_resp_error(resp, cq_buf_rc(&resp->body) == CQ_ETOOBIG ? 500 : 503,
+                           "InternalError", cq_buf_rc(&resp->body) == CQ_ETOOBIG
+                               ? "the response is larger than the server's cap"
+                               : "out of memory");
+    }
+    if (resp->status >= 400 && resp->producer == NULL) {
+        count_error(rc->srv->metrics, cq_buf_str(&resp->body), resp->body.len);
+    }
+}
+
+static void set_in_handler(struct reqctx *rc, bool on)
+{
+    pthread_mutex_lock(&rc->srv->mu);
+    rc->in_handler = on;
+    pthread_mutex_unlock(&rc->srv->mu);
+}
+
+/* The handler's answer is ready: the loop queues it on the next call (from another
+ * thread, the loop must be woken for that). */
+static void resume_ready(struct reqctx *rc, bool on_loop)
+{
+    handler_done(rc);
+    set_in_handler(rc, false);
+    rc->phase = PH_READY;
+    MHD_resume_connection(rc->mc);
+    if (!on_loop) {
+        cq_http_loop_wake(rc->loop);
+    }
+}
+
+static void worker_run(struct cq_http_job *j)
+{
+    struct reqctx *rc = (struct reqctx *)(void *)((char *)j - offsetof(struct reqctx, job));
+    rc->route->fn(&rc->req, &rc->resp);
+    resume_ready(rc, false);
+}
+
+/* The async statement's socket is readable (on the loop). */
+static void to_worker(struct reqctx *rc);
+
+static void async_ready(struct cq_http_watch *w)
+{
+    struct reqctx *rc = (struct reqctx *)(void *)((char *)w - offsetof(struct reqctx, watch));
+    enum cq_http_start st = rc->async.step(rc->async.ctx, &rc->resp);
+    if (st == CQ_HTTP_PENDING) {
+        return;
+    }
+    cq_http_loop_unwatch(rc->loop, &rc->watch);
+    if (st == CQ_HTTP_BLOCKING) {
+        to_worker(rc); /* e.g. the connection was lost: the blocking path retries */
+    } else {
+        resume_ready(rc, true);
+    }
+}
+
+/* Suspends the connection while the handler works elsewhere; the answer comes back
+ * through resume_ready (at once when that work cannot start). */
+static void run_elsewhere(struct reqctx *rc, bool async)
+{
+    rc->phase = PH_RUNNING;
+    set_in_handler(rc, true);
+    MHD_suspend_connection(rc->mc); /* before anything can resume it */
+    if (async) {
+        rc->watch.fd = cq_drv_exec_fd(rc->async.conn);
+        rc->watch.ready = async_ready;
+        if (cq_http_loop_watch(rc->loop, &rc->watch) != CQ_OK) {
+            /* cannot watch the socket (out of memory): finish the statement here */
+            enum cq_http_start st;
+            while ((st = rc->async.step(rc->async.ctx, &rc->resp)) == CQ_HTTP_PENDING) {
+                struct pollfd p = {.fd = rc->watch.fd, .events = POLLIN};
+                poll(&p, 1, WATCH_MS);
+            }
+            if (st == CQ_HTTP_BLOCKING) {
+                to_worker(rc);
+            } else {
+                resume_ready(rc, true);
+            }
+        }
+        return;
+    }
+    to_worker(rc);
+}
+
+/* Suspended already: the route's fn on a worker. */
+static void to_worker(struct reqctx *rc)
+{
+    int rc2;
+    rc->job.run = worker_run;
+    rc2 = cq_http_workers_submit(&rc->srv->workers, &rc->job);
+    if (rc2 != CQ_OK) {
+        cq_http_resp_error(&rc->resp, 503, "InternalError",
+                           rc2 == CQ_ECANCELED ? "the server is shutting down"
+                                               : "cannot start a worker thread");
+        resume_ready(rc, true);
+    }
+}
+
+/* Last call: CORS preflight, auth, route, then the handler (see the top of the file). */
 static enum MHD_Result dispatch(struct reqctx *rc)
 {
     struct cq_http_req *req = &rc->req;
@@ -617,28 +776,30 @@ static enum MHD_Result dispatch(struct reqctx *rc)
         snprintf(msg, sizeof(msg), "%s %s not found", req->method, req->path);
         return send_error(rc, 404, "NotFound", msg, 0);
     }
+    rc->route = route;
     req->body = cq_buf_str(&rc->body);
     req->body_len = rc->body.len;
-    cq_buf_init(&resp.body, RESP_MAX_BYTES);
-    pthread_mutex_lock(&rc->srv->mu);
-    rc->in_handler = true;
-    pthread_mutex_unlock(&rc->srv->mu);
-    route->fn(req, &resp);
-    pthread_mutex_lock(&rc->srv->mu);
-    rc->in_handler = false;
-    pthread_mutex_unlock(&rc->srv->mu);
-    if (resp.producer == NULL && cq_buf_rc(&resp.body) != CQ_OK) {
-        cq_http_resp_error(&resp, cq_buf_rc(&resp.body) == CQ_ETOOBIG ? 500 : 503,
-                           "InternalError", cq_buf_rc(&resp.body) == CQ_ETOOBIG
-                               ? "the response is larger than the server's cap"
-                               : "out of memory");
+    rc->resp.status = 200;
+    cq_buf_init(&rc->resp.body, RESP_MAX_BYTES);
+    if (route->start != NULL) {
+        switch (route->start(req, &rc->resp, &rc->async)) {
+        case CQ_HTTP_DONE:
+            handler_done(rc);
+            return send_resp(rc, &rc->resp);
+        case CQ_HTTP_PENDING:
+            run_elsewhere(rc, true);
+            return MHD_YES;
+        case CQ_HTTP_BLOCKING:
+            break;
+        }
     }
-    if (resp.status >= 400 && resp.producer == NULL) {
-        count_error(rc->srv->metrics, cq_buf_str(&resp.body), resp.body.len);
+    if (route->on_loop) {
+        route->fn(req, &rc->resp);
+        handler_done(rc);
+        return send_resp(rc, &rc->resp);
     }
-    ok = send_resp(rc, &resp);
-    cq_buf_cleanup(&resp.body);
-    return ok;
+    run_elsewhere(rc, false);
+    return MHD_YES;
 }
 
 static enum MHD_Result ahc(void *cls, struct MHD_Connection *mc, const char *url,
@@ -677,8 +838,11 @@ static enum MHD_Result ahc(void *cls, struct MHD_Connection *mc, const char *url
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (rc->queued) {
+    if (rc->queued || rc->phase == PH_RUNNING) {
         return MHD_YES;
+    }
+    if (rc->phase == PH_READY) {
+        return send_resp(rc, &rc->resp);
     }
     if (cq_buf_rc(&rc->body) != CQ_OK) {
         return send_error(rc, 503, "InternalError", "out of memory reading the body", 0);
@@ -739,7 +903,7 @@ static void count_error(struct cq_http_metrics *m, const char *body, size_t len)
 static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    struct cq_http_server *s = cls;
+    struct cq_http_server *s = ((struct cq_http_loop *)cls)->srv;
     struct reqctx *rc = *con_cls;
     (void)mc;
 
@@ -775,7 +939,7 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
         }
         pthread_mutex_unlock(&s->mu);
     }
-    reqctx_free(rc);
+    reqctx_unref(rc);
 }
 
 /* ---- the disconnect watchdog -------------------------------------------------------------- */
@@ -859,7 +1023,8 @@ struct cq_http_server *cq_http_server_new(struct cq_conf *conf, struct cq_err *e
     pthread_mutex_init(&s->st_mu, NULL);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    s->listen_fd = MHD_INVALID_SOCKET;
+    s->listen_fd = -1;
+    cq_http_workers_init(&s->workers);
     s->sc = conf->server;
     server_defaults(&s->sc);
     cq_strlcpy(s->listen, s->sc.listen != NULL && s->sc.listen[0] != '\0' ? s->sc.listen
@@ -928,12 +1093,11 @@ static void raise_nofile(void)
 
 static void make_url(struct cq_http_server *s)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len = sizeof(ss);
     char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1";
     char port[16] = "0";
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_LISTEN_FD);
-    if (di != NULL && getsockname(di->listen_fd, (struct sockaddr *)&ss, &len) == 0) {
+    if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) == 0) {
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
                     NI_NUMERICHOST | NI_NUMERICSERV);
     }
@@ -942,38 +1106,82 @@ static void make_url(struct cq_http_server *s)
              port);
 }
 
+/* The listening socket every daemon shares (each loop accepts from it). */
+static int open_listener(struct cq_http_server *s, struct cq_err *err)
+{
+    int one = 1;
+    int fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        return cq_err_set(err, CQ_EIO, "cannot listen on %s: %s", s->sc.listen,
+                          strerror(errno));
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (s->addr.ss_family == AF_INET6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    if (bind(fd, (struct sockaddr *)&s->addr, s->addrlen) != 0 || listen(fd, 4096) != 0) {
+        int e = errno;
+        close(fd);
+        return cq_err_set(err, CQ_EIO, "cannot listen on %s: %s (address in use, or "
+                          "not permitted?)", s->sc.listen, strerror(e));
+    }
+    s->listen_fd = fd;
+    return CQ_OK;
+}
+
 int cq_http_server_start(struct cq_http_server *s, struct cq_err *err)
 {
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     unsigned timeout_s = (unsigned)((s->sc.request_timeout_ms + 999) / 1000);
+    int rc;
 
-    if (s->addr.ss_family == AF_INET6) {
-        flags |= MHD_USE_IPv6;
-    }
     if (s->cert_pem != NULL) {
         flags |= MHD_USE_TLS;
     }
     raise_nofile();
-    s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, ahc, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&s->addr,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_THREAD_STACK_SIZE, THREAD_STACK,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONN_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)4096, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        s->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert_pem,
-        MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_END);
-    if (s->d == NULL) {
-        return cq_err_set(err, CQ_EIO, "cannot listen on %s: %s (address in use, or "
-                          "not permitted?)", s->sc.listen, strerror(errno));
+    rc = open_listener(s, err);
+    if (rc != CQ_OK) {
+        return rc;
+    }
+    s->loops = cq_calloc((size_t)s->sc.threads, sizeof(*s->loops));
+    if (s->loops == NULL) {
+        return cq_err_set(err, CQ_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < s->sc.threads; i++) {
+        struct cq_http_loop *l = &s->loops[i];
+        /* per daemon: the connection limit is shared out among the loops */
+        struct MHD_Daemon *d = MHD_start_daemon(
+            flags, 0, NULL, NULL, ahc, l, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+            MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed,
+            l, MHD_OPTION_URI_LOG_CALLBACK, uri_log, l, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)(20000 / s->sc.threads + 1), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+            s->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert_pem,
+            MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_END);
+        if (d == NULL) {
+            return cq_err_set(err, CQ_EIO, "cannot start the HTTP server on %s: %s",
+                              s->sc.listen, strerror(errno));
+        }
+        rc = cq_http_loop_init(l, d, err);
+        l->srv = s;
+        s->n_loops++;
+        if (rc != CQ_OK) {
+            return rc;
+        }
+    }
+    for (int i = 0; i < s->n_loops; i++) {
+        rc = cq_http_loop_start(&s->loops[i], err);
+        if (rc != CQ_OK) {
+            return rc;
+        }
     }
     make_url(s);
     s->watch_stop = false;
     if (pthread_create(&s->watch, NULL, watchdog, s) == 0) {
         s->watch_on = true;
     }
-    CQ_LOG(CQ_LOG_INFO, "http", "listening on %s", s->url);
+    CQ_LOG(CQ_LOG_INFO, "http", "listening on %s (%d event loops)", s->url, s->n_loops);
     return CQ_OK;
 }
 
@@ -1024,15 +1232,17 @@ static bool drain(struct cq_http_server *s, int64_t deadline_ms)
 
 void cq_http_server_stop(struct cq_http_server *s)
 {
-    if (s == NULL || s->d == NULL) {
+    if (s == NULL || s->loops == NULL) {
         return;
     }
     /* no new connections from here: close the listening socket at once so clients get a
-     * refusal instead of waiting in the backlog (MHD no longer uses it once quiesced) */
-    s->listen_fd = MHD_quiesce_daemon(s->d);
-    if (s->listen_fd != MHD_INVALID_SOCKET) {
+     * refusal instead of waiting in the backlog (no daemon uses it once quiesced) */
+    for (int i = 0; i < s->n_loops; i++) {
+        cq_http_loop_quiesce(&s->loops[i]);
+    }
+    if (s->listen_fd >= 0) {
         close(s->listen_fd);
-        s->listen_fd = MHD_INVALID_SOCKET;
+        s->listen_fd = -1;
     }
     if (!drain(s, cq_now_ms() + s->sc.shutdown_timeout_ms)) {
         CQ_LOG(CQ_LOG_WARN, "http", "shutdown: %d requests still running after %lld ms; "
@@ -1043,12 +1253,18 @@ void cq_http_server_stop(struct cq_http_server *s)
         pthread_mutex_unlock(&s->mu);
         drain(s, cq_now_ms() + 5000);
     }
-    MHD_stop_daemon(s->d);
-    s->d = NULL;
-    if (s->listen_fd != MHD_INVALID_SOCKET) {
-        close(s->listen_fd);
-        s->listen_fd = MHD_INVALID_SOCKET;
+    /* workers first: a job still running finishes before its connection is closed */
+    cq_http_workers_stop(&s->workers);
+    for (int i = 0; i < s->n_loops; i++) {
+        cq_http_loop_stop(&s->loops[i]);
     }
+    for (int i = 0; i < s->n_loops; i++) {
+        MHD_stop_daemon(s->loops[i].d);
+        cq_http_loop_cleanup(&s->loops[i]);
+    }
+    cq_free(s->loops);
+    s->loops = NULL;
+    s->n_loops = 0;
     if (s->watch_on) {
         pthread_mutex_lock(&s->mu);
         s->watch_stop = true;
@@ -1070,6 +1286,10 @@ void cq_http_server_free(struct cq_http_server *s)
         return;
     }
     cq_http_server_stop(s);
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+    }
+    cq_http_workers_cleanup(&s->workers);
     cq_http_state_unref(s->st);
     cq_http_metrics_free(s->metrics);
     cq_free(s->cert_pem);

@@ -30,9 +30,12 @@ void cq_http_state_unref(struct cq_http_state *st)
     cq_free(st);
 }
 
-struct cq_pool *cq_http_pool(struct cq_http_state *st, const char *conn, struct cq_err *err)
+/* The pool of connection conn; create: open it when it does not exist yet (outside the
+ * lock: opening connects, and the event loops read pool stats under that lock). */
+static struct cq_pool *pool_of(struct cq_http_state *st, const char *conn, bool create,
+                               struct cq_err *err)
 {
-    struct cq_pool *p = NULL;
+    struct cq_pool *p = NULL, *fresh = NULL;
     size_t i;
 
     for (i = 0; i < st->conf->n_conns; i++) {
@@ -52,11 +55,34 @@ struct cq_pool *cq_http_pool(struct cq_http_state *st, const char *conn, struct 
     if (st->pools.pools == NULL) {
         cq_err_set(err, CQ_ENOMEM, "out of memory");
     } else {
-        if (st->pools.pools[i] == NULL) {
-            st->pools.pools[i] = cq_drv_pool_new(&st->conf->conns[i], err);
-        }
         p = st->pools.pools[i];
     }
     pthread_mutex_unlock(&st->pools.mu);
+    if (p != NULL || !create || st->pools.pools == NULL) {
+        return p;
+    }
+    fresh = cq_drv_pool_new(&st->conf->conns[i], err);
+    if (fresh == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&st->pools.mu);
+    if (st->pools.pools[i] == NULL) {
+        st->pools.pools[i] = fresh;
+        fresh = NULL;
+    }
+    p = st->pools.pools[i];
+    pthread_mutex_unlock(&st->pools.mu);
+    cq_drv_pool_free(fresh); /* another request opened it meanwhile */
     return p;
+}
+
+struct cq_pool *cq_http_pool(struct cq_http_state *st, const char *conn, struct cq_err *err)
+{
+    return pool_of(st, conn, true, err);
+}
+
+struct cq_pool *cq_http_pool_peek(struct cq_http_state *st, const char *conn)
+{
+    struct cq_err ignored = {0};
+    return pool_of(st, conn, false, &ignored);
 }

@@ -1213,7 +1213,8 @@ static void test_dml_tags_ping_version(void **state)
     assert_true(cq_has_prefix(ver, "PostgreSQL 1"));
     assert_string_equal(cq_drv_pg.name, "postgres");
     assert_int_equal(cq_drv_pg.dialect, CQ_DIALECT_PG);
-    assert_int_equal(cq_drv_pg.caps, CQ_CAP_PARAMS | CQ_CAP_TX | CQ_CAP_CANCEL | CQ_CAP_STREAM);
+    assert_int_equal(cq_drv_pg.caps,
+                     CQ_CAP_PARAMS | CQ_CAP_TX | CQ_CAP_CANCEL | CQ_CAP_STREAM | CQ_CAP_ASYNC);
 }
 
 int main(void)

@@ -78,8 +78,10 @@ static int f_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_r
     return out->on_end(out->ctx, &info, err);
 }
 
-static const struct cq_drv_ops fake_ops = {f_connect, f_disconnect, f_ping, f_exec, f_cancel,
-                                           f_version};
+static const struct cq_drv_ops fake_ops = {
+    .connect = f_connect, .disconnect = f_disconnect, .ping = f_ping, .exec = f_exec,
+    .cancel = f_cancel, .server_version = f_version,
+};
 static const char *const fake_schemes[] = {"fake", NULL};
 
 const struct cq_driver cq_test_fake_pg = {CQ_DRV_ABI, "postgres", fake_schemes, CQ_DIALECT_PG,
