@@ -37,6 +37,8 @@ struct cq_pool_conf {
     int min;                  /* connections kept open when idle */
     int max;                  /* connections open at most */
     int64_t idle_timeout_ms;  /* idle connections above min are closed after this, ms */
+    int pipeline;             /* clariq serve: statements one connection may have in flight
+                                 at once (PostgreSQL pipelining); 1 = one at a time */
 };
 
 struct cq_conn_conf {

@@ -109,6 +109,12 @@ static const struct cq_conf_key pool_keys[] = {
      .type = CQ_CONF_K_DURATION,
      .off = offsetof(struct cq_pool_conf, idle_timeout_ms),
      .def = CQ_CONF_DEFAULT_IDLE_TIMEOUT},
+    {.name = "pipeline",
+     .type = CQ_CONF_K_INT,
+     .off = offsetof(struct cq_pool_conf, pipeline),
+     .def = "8",
+     .lo = 1,
+     .hi = 64},
 };
 
 static const struct cq_conf_section limits_section = {limits_keys, CQ_CONF_NKEYS(limits_keys), NULL,

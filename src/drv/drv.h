@@ -17,6 +17,7 @@
 #ifndef CQ_DRV_DRV_H
 #define CQ_DRV_DRV_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +39,7 @@ enum cq_dialect {
 #define CQ_CAP_TX 0x02u      /* transactions */
 #define CQ_CAP_CANCEL 0x04u  /* cq_drv_cancel works from another thread */
 #define CQ_CAP_STREAM 0x08u  /* rows arrive incrementally */
-#define CQ_CAP_ASYNC 0x10u   /* cq_drv_exec_start/step work (event loops) */
+#define CQ_CAP_ASYNC 0x10u   /* cq_drv_exec_start/step work: statements are pipelined */
 
 /* Returned by a sink callback to stop the stream without an error. */
 #define CQ_SINK_STOP (-1)
@@ -127,6 +128,7 @@ struct cq_dsn {
 
 struct cq_driver;
 struct cq_drv_run;
+struct cq_drv_op;
 
 struct cq_conn {
     const struct cq_driver *drv;
@@ -136,8 +138,8 @@ struct cq_conn {
     bool broken;                 /* exec found the session unusable: the pool must drop it */
     int64_t idle_since_ms;       /* pool bookkeeping (monotonic) */
     struct cq_conn *next;        /* pool idle list */
-    struct cq_drv_run *run;      /* registry.c: caps of an asynchronous run; allocated by the
-                                    first cq_drv_exec_start, freed by cq_drv_disconnect */
+    struct cq_drv_run *run;      /* registry.c: free list of per-op caps state (asynchronous
+                                    ops); grown by cq_drv_exec_start, freed by disconnect */
 };
 
 struct cq_drv_ops {
@@ -149,13 +151,16 @@ struct cq_drv_ops {
     int (*cancel)(struct cq_conn *c, struct cq_err *err);
     /* Writes the server's version string ("PostgreSQL 15.18", "SQLite 3.40.1"). */
     int (*server_version)(struct cq_conn *c, char *out, size_t size, struct cq_err *err);
-    /* Asynchronous execution (drivers with CQ_CAP_ASYNC; NULL otherwise): the contracts
-     * of cq_drv_exec_start/_fd/_step/_wait below, without the caps. */
-    int (*exec_start)(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
-                      struct cq_err *err);
+    /* Asynchronous, pipelined execution (drivers with CQ_CAP_ASYNC; all NULL otherwise):
+     * the contracts of cq_drv_exec_start... below, without the caps (registry.c wraps
+     * op->out in a capping sink before the driver sees the op). */
+    int (*exec_start)(struct cq_conn *c, struct cq_drv_op *op);
     int (*exec_fd)(struct cq_conn *c);
     int (*exec_step)(struct cq_conn *c);
-    int (*exec_wait)(struct cq_conn *c);
+    void (*exec_wait)(struct cq_conn *c);
+    int (*exec_queued)(struct cq_conn *c);
+    int64_t (*exec_busy_ms)(struct cq_conn *c);
+    void (*exec_cancel)(struct cq_conn *c, struct cq_drv_op *op);
 };
 
 struct cq_driver {
@@ -165,7 +170,7 @@ struct cq_driver {
     enum cq_dialect dialect;
     unsigned caps;                 /* CQ_CAP_* */
     size_t conn_size;              /* sizeof the instance struct; starts with struct cq_conn */
-    const struct cq_drv_ops *ops;  /* every slot non-NULL, except the exec_start..exec_wait
+    const struct cq_drv_ops *ops;  /* every slot non-NULL, except the exec_start..exec_cancel
                                       group: all NULL when caps lacks CQ_CAP_ASYNC */
 };
 
@@ -189,32 +194,60 @@ void cq_drv_disconnect(struct cq_conn *c);   /* NULL is a no-op */
  * CQ_ETIMEOUT, CQ_EREADONLY, CQ_ECONNECT (c->broken set), CQ_ECANCELED. */
 int cq_drv_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
                 struct cq_err *err);
+/* ---- asynchronous, pipelined execution (CQ_CAP_ASYNC) ----------------------------------------
+ * For event loops: many statements multiplexed onto few connections. Ops queued on one
+ * connection are pipelined (PostgreSQL: libpq pipeline mode, each op its own Sync, so an
+ * error only affects its op) and complete in queue order. A connection with ops queued is
+ * used by one thread at a time (start/fd/step/wait/queued/busy_ms); cq_drv_exec_cancel and
+ * cq_drv_cancel may be called from any thread. See docs/internals/pg-async.md. */
+
+/* One asynchronous statement, in the caller's memory (zero it, set the first five fields,
+ * keep it valid until done has been called). */
+struct cq_drv_op {
+    const struct cq_stmt *st;
+    const struct cq_rowsink *out;
+    struct cq_err *err;
+    void (*done)(struct cq_drv_op *op, int rc); /* exactly once; see cq_drv_exec_step */
+    void *ctx;                                  /* the caller's */
+    /* the driver's */
+    struct cq_drv_op *next;
+    void *drv;
+    atomic_bool cancel;
+};
+
 /*
- * Asynchronous execution, for event loops. start sends the statement and returns at once
- * with CQ_OK; the caller then waits until cq_drv_exec_fd(c) is readable and calls
- * cq_drv_exec_step, which reads what arrived, delivers rows to the sink and answers
- * CQ_EAGAIN until the statement is done; then it answers the final rc exactly as
- * cq_drv_exec would have (out->on_end called on success, caps applied, err filled).
- * st, out and err must stay valid until the final step. Between start and the final step
- * only step, cq_drv_exec_wait and cq_drv_cancel (any thread) may be used on c.
- * cq_drv_exec_wait finishes a started run blocking (for a run handed over to a thread);
- * cq_drv_exec is start + wait. start answers CQ_EUNSUPPORTED, having sent nothing and
- * touched nothing, when the statement cannot run without blocking (the driver has no
- * CQ_CAP_ASYNC, several statements, allow_multi, a statement_timeout that differs from
- * the session's current one so a SET round trip would be needed, ...): the caller then
- * uses cq_drv_exec on a thread.
- *
- * Also: an error found before anything was sent (bad parameters, a closed session) is
- * answered by start itself as the final rc, and the run is over. step may be called
- * when the fd is not readable (it answers CQ_EAGAIN): the client-side deadline
- * (st->timeout_ms plus a grace) is only checked when step runs, so an event loop should
- * also call it from a timer (every 100 ms or so) while a statement with a timeout runs.
+ * Queues op on c behind the statements already queued there (pipelining) and sends it
+ * without blocking. CQ_OK: op->done(op, rc) will be called later from cq_drv_exec_step or
+ * cq_drv_exec_wait, with the rc cq_drv_exec would have returned (sink calls, caps, err as
+ * for cq_drv_exec). CQ_EUNSUPPORTED: nothing was sent and op is not queued: the statement
+ * cannot be pipelined (allow_multi / several statements, a statement the prepared cache
+ * would not cache such as SET/BEGIN/COPY/DDL, a timeout_ms that differs from the session's
+ * statement_timeout (or, while ops are queued, from theirs), a driver without the cap, a
+ * broken connection). Any other rc: op failed at once (err set), done is NOT called.
  */
-int cq_drv_exec_start(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
-                      struct cq_err *err);
+int cq_drv_exec_start(struct cq_conn *c, struct cq_drv_op *op);
+/* The socket to watch (readable) while ops are queued. */
 int cq_drv_exec_fd(struct cq_conn *c);
+/* Reads what arrived without blocking (at most one read from the socket per call is fine)
+ * and completes finished ops in queue order, calling their done callbacks (from inside
+ * this call: a done callback must not call cq_drv_exec_step/wait on c, but may queue new
+ * ops on c with cq_drv_exec_start). Also enforces the head op's client-side deadline (so
+ * callers call it from a timer too, every ~100 ms). Answers the number of ops still
+ * queued: 0 means c is idle again (it may go back to its pool); never blocks. */
 int cq_drv_exec_step(struct cq_conn *c);
-int cq_drv_exec_wait(struct cq_conn *c);
+/* Blocking: steps until no op is queued (for a connection handed from a loop to a thread). */
+void cq_drv_exec_wait(struct cq_conn *c);
+/* Ops queued on c (started, done not yet called). */
+int cq_drv_exec_queued(struct cq_conn *c);
+/* How long the op at the head of c's queue has been executing, ms (0 when none): a loop
+ * avoids queuing behind a statement that takes long. */
+int64_t cq_drv_exec_busy_ms(struct cq_conn *c);
+/* Any thread: op ends with CQ_ECANCELED ("canceled") instead of its result. The server
+ * statement is canceled (PQcancel) only when op is executing and is the only op queued
+ * (with others queued, a cancel could hit the next one); otherwise its rows are dropped
+ * as they arrive. No-op once done was called. */
+void cq_drv_exec_cancel(struct cq_conn *c, struct cq_drv_op *op);
+
 int cq_drv_ping(struct cq_conn *c, struct cq_err *err);
 int cq_drv_cancel(struct cq_conn *c, struct cq_err *err);
 

@@ -363,6 +363,7 @@ static int pg_connect(struct cq_conn *c, const struct cq_dsn *dsn, struct cq_err
         goto out;
     }
     atomic_init(&pc->cancel_req, false);
+    cq_drv_pg_conn_init(pc);
     pc->op_timeout_ms = timeout > 0 && timeout < PG_OP_TIMEOUT_MS ? timeout : PG_OP_TIMEOUT_MS;
     pc->stmt_timeout_ms = 0;
     /* PostgreSQL >= 14 reports default_transaction_read_only changes; older servers get
@@ -450,6 +451,9 @@ static const struct cq_drv_ops pg_ops = {
     .exec_fd = cq_drv_pg_exec_fd,
     .exec_step = cq_drv_pg_exec_step,
     .exec_wait = cq_drv_pg_exec_wait,
+    .exec_queued = cq_drv_pg_exec_queued,
+    .exec_busy_ms = cq_drv_pg_exec_busy_ms,
+    .exec_cancel = cq_drv_pg_exec_cancel,
 };
 
 static const char *const pg_schemes[] = {"postgres", "postgresql", NULL};

@@ -3,8 +3,12 @@
  * into the sink, caps (cancel and drain), timeouts (server statement_timeout plus a
  * client deadline), read-only enforcement, and the mapping of server errors to cq_rc.
  *
- * One call = one `struct run` on the stack. Everything per call lives in its arena or its
- * two scratch buffers, so the row loop does not allocate once they have grown.
+ * A single statement is an op (struct cq_drv_pg_run from the connection's free list) in
+ * the connection's pipeline (libpq pipeline mode, one Sync per op): cq_drv_exec_start
+ * queues and sends it, cq_drv_exec_step reads and completes ops in order, cq_drv_exec is
+ * one internal op + wait. Several statements (allow_multi) and the statements the cache
+ * does not take run blocking, one after the other, outside pipeline mode (exec_multi).
+ * See docs/internals/pg-async.md.
  */
 #include "drv/drv.h"
 
@@ -234,9 +238,12 @@ static int lost(struct cq_drv_pg_run *r, const char *why, const char *code)
      * the first statement ran (it was rolled back with the session). */
     bool shutting_down =
         strcmp(code, "57P01") == 0 || strcmp(code, "57P02") == 0 || strcmp(code, "57P03") == 0;
+    /* ops pipelined behind others (or with others behind them) are judged conservatively:
+     * retryable only when their bytes never left the client, or on a read-only session */
+    bool alone = r->op == NULL || r->pc->n_queued <= 1;
     if (r->err != NULL) {
-        r->err->retryable =
-            r->rows_total == 0 && (!r->sent || c->read_only || (shutting_down && r->stmt_no == 1));
+        r->err->retryable = r->rows_total == 0 && (!r->sent || c->read_only ||
+                                                   (shutting_down && r->stmt_no == 1 && alone));
     }
     return r->rc;
 }
@@ -348,7 +355,7 @@ static int send_columns(struct cq_drv_pg_run *r, const PGresult *res)
 
 static int deliver_row(struct cq_drv_pg_run *r, const PGresult *res, int row)
 {
-    struct cq_drv_pg_scratch *sc = &r->sc;
+    struct cq_drv_pg_scratch *sc = r->sc;
     bool moved = false;
     cq_buf_reset(&sc->out);
     for (int i = 0; i < r->n_cols; i++) {
@@ -382,6 +389,10 @@ static int deliver_row(struct cq_drv_pg_run *r, const PGresult *res, int row)
 
 static void deliver(struct cq_drv_pg_run *r, const PGresult *res)
 {
+    if (r->op != NULL && atomic_load(&r->op->cancel)) {
+        r->stopped = true; /* canceled: its rows are dropped as they arrive */
+        return;
+    }
     if (!r->cols_sent && send_columns(r, res) != CQ_OK) {
         return;
     }
@@ -601,7 +612,8 @@ static int send_failed(struct cq_drv_pg_run *r)
 static void single_row_mode(struct cq_drv_pg_run *r)
 {
     if (!PQsetSingleRowMode(r->pc->pg)) {
-        CQ_LOG(CQ_LOG_WARN, r->pc->log_ctx, "single-row mode refused; the result is buffered");
+        r->pc->n_single_refused++;
+        CQ_LOG(CQ_LOG_DEBUG, r->pc->log_ctx, "single-row mode refused; the result is buffered");
     }
 }
 
@@ -617,7 +629,6 @@ static int send_stmt(struct cq_drv_pg_run *r, const char *sql, int n)
         return send_failed(r);
     }
     r->sent = true;
-    r->state = CQ_PG_EXEC;
     single_row_mode(r);
     return CQ_OK;
 }
@@ -685,109 +696,16 @@ static int cache_victim(const struct cq_drv_pg_cache *cache)
     return lru;
 }
 
-/* Sends one of our own housekeeping commands (DEALLOCATE) ahead of the statement. */
-static int send_dealloc(struct cq_drv_pg_run *r, const char *sql)
-{
-    if (!PQsendQuery(r->pc->pg, sql)) {
-        return send_failed(r);
-    }
-    r->state = CQ_PG_DEALLOC;
-    return CQ_OK;
-}
-
-/* Prepares the statement as a new cache entry in a free slot. An entry that cannot be
- * allocated is no reason to fail the call: the statement then runs unnamed. */
-static int send_prepare(struct cq_drv_pg_run *r)
-{
-    struct cq_drv_pg_cache *cache = &r->pc->cache;
-    size_t len = strlen(r->sql);
-    int slot = cache_victim(cache);
-    struct cq_drv_pg_prep *e = &cache->e[slot];
-    char name[32];
-    if (e->sql != NULL) {
-        return fail(r, CQ_EINTERNAL, NULL, "connection '%s': no free prepared-statement slot",
-                    r->pc->base.name); /* the caller evicts first */
-    }
-    e->sql = cq_malloc(len + 1);
-    e->types = r->n_params > 0 ? cq_malloc((size_t)r->n_params * sizeof(*e->types)) : NULL;
-    if (e->sql == NULL || (r->n_params > 0 && e->types == NULL)) {
-        prep_free(e);
-        r->cacheable = false;
-        return send_stmt(r, r->sql, r->n_params);
-    }
-    memcpy(e->sql, r->sql, len + 1);
-    if (r->n_params > 0) {
-        memcpy(e->types, r->types, (size_t)r->n_params * sizeof(*e->types));
-    }
-    e->sql_len = len;
-    e->n_types = r->n_params;
-    e->hash = r->key_hash;
-    e->id = ++cache->next_id;
-    e->last_use = ++cache->tick;
-    r->slot = slot;
-    prep_name(e, name, sizeof(name));
-    if (!PQsendPrepare(r->pc->pg, name, r->sql, r->n_params, r->types)) {
-        prep_free(e);
-        r->slot = -1;
-        return send_failed(r);
-    }
-    r->sent = true; /* the server parses the caller's SQL */
-    cache->n_prepares++;
-    r->state = CQ_PG_PREPARE;
-    return CQ_OK;
-}
-
-static int send_prepared(struct cq_drv_pg_run *r)
-{
-    struct cq_drv_pg_prep *e = &r->pc->cache.e[r->slot];
-    char name[32];
-    e->last_use = ++r->pc->cache.tick;
-    prep_name(e, name, sizeof(name));
-    if (!PQsendQueryPrepared(r->pc->pg, name, r->n_params, r->values, NULL, NULL, 0)) {
-        return send_failed(r);
-    }
-    r->sent = true;
-    r->state = CQ_PG_EXEC;
-    single_row_mode(r);
-    return CQ_OK;
-}
-
-/* First message of a single statement: the prepared statement if the cache has it, else
- * its preparation, after an eviction when the cache is full; the unnamed statement for
- * what is not cached. */
-static int send_first(struct cq_drv_pg_run *r)
-{
-    struct cq_drv_pg_cache *cache = &r->pc->cache;
-    size_t len = strlen(r->sql);
-    if (!r->cacheable) {
-        return send_stmt(r, r->sql, r->n_params);
-    }
-    if (bind_params(r, r->n_params) != CQ_OK) {
-        return r->rc;
-    }
-    r->key_hash = key_hash(r->sql, len, r->types, r->n_params);
-    r->slot = cache_find(cache, r, len);
-    if (r->slot >= 0) {
-        cache->n_hits++;
-        return send_prepared(r);
-    }
-    int victim = cache_victim(cache);
-    if (cache->e[victim].sql != NULL) {
-        char sql[64];
-        memcpy(sql, "DEALLOCATE ", 11);
-        prep_name(&cache->e[victim], sql + 11, sizeof(sql) - 11);
-        prep_free(&cache->e[victim]);
-        return send_dealloc(r, sql);
-    }
-    return send_prepare(r);
-}
-
 /* ---- session state ------------------------------------------------------------------------- */
 
 static void rollback(struct cq_drv_pg_run *r)
 {
     struct cq_err ignored;
     cq_err_clear(&ignored);
+    if (r->pc->in_pipeline) {
+        r->pc->base.broken = true; /* other ops are queued: no simple query possible */
+        return;
+    }
     if (cq_drv_pg_simple(r->pc, "ROLLBACK", "rollback", &ignored) != CQ_OK) {
         r->pc->base.broken = true;
     }
@@ -815,8 +733,8 @@ static int check_session(struct cq_drv_pg_run *r, bool last)
     if (c->read_only && ro != NULL && strcmp(ro, "on") != 0) {
         struct cq_err ignored;
         cq_err_clear(&ignored);
-        if (cq_drv_pg_simple(r->pc, "RESET default_transaction_read_only", "reset", &ignored) !=
-            CQ_OK) {
+        if (r->pc->in_pipeline || cq_drv_pg_simple(r->pc, "RESET default_transaction_read_only",
+                                                   "reset", &ignored) != CQ_OK) {
             c->broken = true;
         }
         return fail(r, CQ_EREADONLY, NULL,
@@ -861,21 +779,7 @@ static int set_timeout(struct cq_drv_pg_run *r)
     return r->rc;
 }
 
-/* ---- runs ------------------------------------------------------------------------------- */
-
-static void run_init(struct cq_drv_pg_run *r, struct cq_drv_pg_conn *pc, const struct cq_stmt *st,
-                     struct cq_err *err)
-{
-    memset(r, 0, sizeof(*r));
-    r->pc = pc;
-    r->st = st;
-    r->err = err;
-    r->start_us = cq_now_us();
-    r->slot = -1;
-    cq_arena_init(&r->arena, 8192, 0);
-    cq_buf_init(&r->sc.out, PG_ROW_MAX);
-    cq_buf_init(&r->sc.elem, PG_ELEM_MAX);
-}
+/* ---- statements ------------------------------------------------------------------------ */
 
 /* Resets the per-statement state before a statement's results are read. */
 static void begin_stmt(struct cq_drv_pg_run *r, const struct cq_sql_stmt *s, bool last,
@@ -920,7 +824,7 @@ static int end_stmt(struct cq_drv_pg_run *r, bool last)
     return r->rc;
 }
 
-/* Leaves the session idle (or marked broken) whatever happened. */
+/* Leaves the session idle (or marked broken) whatever happened; outside pipeline mode. */
 static void finish(struct cq_drv_pg_run *r)
 {
     PGconn *pg = r->pc->pg;
@@ -935,30 +839,7 @@ static void finish(struct cq_drv_pg_run *r)
     }
 }
 
-/* Ends the run: the session idle, the memory released. Returns the call's rc. */
-static int end_run(struct cq_drv_pg_run *r)
-{
-    finish(r);
-    cq_buf_cleanup(&r->sc.out);
-    cq_buf_cleanup(&r->sc.elem);
-    cq_arena_free(&r->arena);
-    r->state = CQ_PG_IDLE;
-    return r->rc;
-}
-
-void cq_drv_pg_run_drop(struct cq_drv_pg_conn *pc)
-{
-    struct cq_drv_pg_run *r = &pc->run;
-    if (r->state != CQ_PG_IDLE) {
-        cq_buf_cleanup(&r->sc.out);
-        cq_buf_cleanup(&r->sc.elem);
-        cq_arena_free(&r->arena);
-        r->state = CQ_PG_IDLE;
-    }
-    cq_drv_pg_cache_clear(&pc->cache);
-}
-
-/* ---- several statements: one after the other, blocking, on the unnamed statement ---------- */
+/* ---- several statements (or one the cache does not take): blocking, unnamed ------------- */
 
 static int run_stmt(struct cq_drv_pg_run *r, const char *sql, const struct cq_sql_stmt *s,
                     bool last, const struct cq_rowsink *out)
@@ -969,6 +850,19 @@ static int run_stmt(struct cq_drv_pg_run *r, const char *sql, const struct cq_sq
         return r->rc;
     }
     return end_stmt(r, last);
+}
+
+static void run_init(struct cq_drv_pg_run *r, struct cq_drv_pg_conn *pc, const struct cq_stmt *st,
+                     struct cq_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->pc = pc;
+    r->st = st;
+    r->err = err;
+    r->start_us = cq_now_us();
+    r->slot = -1;
+    r->sc = &pc->sc;
+    cq_arena_init(&r->arena, 8192, 0);
 }
 
 static int exec_multi(struct cq_drv_pg_conn *pc, const struct cq_stmt *st,
@@ -1003,18 +897,404 @@ static int exec_multi(struct cq_drv_pg_conn *pc, const struct cq_stmt *st,
         run_stmt(r, sql, s, i + 1 == scan.n_stmts, out);
     }
 out:
-    return end_run(r);
+    finish(r);
+    cq_arena_free(&r->arena);
+    return r->rc;
 }
 
-/* ---- one statement: a state machine in the connection ---------------------------------- */
+/* ---- ops: per-op state from the connection's free list ------------------------------------ */
+
+void cq_drv_pg_conn_init(struct cq_drv_pg_conn *pc)
+{
+    cq_buf_init(&pc->sc.out, PG_ROW_MAX);
+    cq_buf_init(&pc->sc.elem, PG_ELEM_MAX);
+    pc->head = pc->tail = pc->free_runs = pc->lone = NULL;
+    pc->n_queued = 0;
+}
+
+static struct cq_drv_pg_run *run_get(struct cq_drv_pg_conn *pc, struct cq_drv_op *op)
+{
+    struct cq_drv_pg_run *r = pc->free_runs;
+    struct cq_arena arena;
+    if (r != NULL) {
+        pc->free_runs = r->qnext;
+        arena = r->arena;
+        cq_arena_reset(&arena);
+    } else {
+        r = cq_malloc(sizeof(*r));
+        if (r == NULL) {
+            return NULL;
+        }
+        cq_arena_init(&arena, 4096, 0);
+    }
+    memset(r, 0, sizeof(*r));
+    r->arena = arena;
+    r->pc = pc;
+    r->op = op;
+    r->st = op->st;
+    r->err = op->err;
+    r->start_us = cq_now_us();
+    r->slot = -1;
+    r->sc = &pc->sc;
+    return r;
+}
+
+static void run_put(struct cq_drv_pg_conn *pc, struct cq_drv_pg_run *r)
+{
+    if (r->arena.total > ((size_t)1 << 20)) {
+        cq_arena_free(&r->arena); /* an unusual statement: do not keep its memory */
+        cq_arena_init(&r->arena, 4096, 0);
+    }
+    r->qnext = pc->free_runs;
+    pc->free_runs = r;
+}
+
+static void run_release(struct cq_drv_pg_run *r)
+{
+    cq_arena_free(&r->arena);
+    cq_free(r);
+}
+
+void cq_drv_pg_run_drop(struct cq_drv_pg_conn *pc)
+{
+    while (pc->head != NULL) {
+        struct cq_drv_pg_run *r = pc->head;
+        pc->head = r->qnext;
+        run_release(r);
+    }
+    while (pc->free_runs != NULL) {
+        struct cq_drv_pg_run *r = pc->free_runs;
+        pc->free_runs = r->qnext;
+        run_release(r);
+    }
+    pc->tail = pc->lone = NULL;
+    pc->n_queued = 0;
+    cq_buf_cleanup(&pc->sc.out);
+    cq_buf_cleanup(&pc->sc.elem);
+    cq_drv_pg_cache_clear(&pc->cache);
+}
+
+/* ---- the queue ------------------------------------------------------------------------------ */
+
+/* Keeps pc->lone (read by cq_drv_exec_cancel from any thread) in step with the queue. */
+static void update_lone(struct cq_drv_pg_conn *pc)
+{
+    struct cq_drv_pg_run *want = pc->n_queued == 1 ? pc->head : NULL;
+    if (want != pc->lone) {
+        pthread_mutex_lock(&pc->mu);
+        pc->lone = want;
+        pthread_mutex_unlock(&pc->mu);
+    }
+}
+
+/* Sends a cancel request for r if it is alone on the session and none was sent yet. */
+static bool cancel_lone(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_conn *pc = r->pc;
+    bool sent = false;
+    char why[256] = "";
+    pthread_mutex_lock(&pc->mu);
+    if (pc->lone == r && !r->cancel_sent && pc->cancel != NULL) {
+        r->cancel_sent = sent = true;
+        if (!PQcancel(pc->cancel, why, (int)sizeof(why))) {
+            CQ_LOG(CQ_LOG_WARN, pc->log_ctx, "cancel request failed: %s", why);
+        }
+    }
+    pthread_mutex_unlock(&pc->mu);
+    return sent;
+}
+
+/* r is at the head now: its deadline starts, and its statement streams row by row. */
+static void became_head(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_conn *pc = r->pc;
+    pc->head_since_ms = cq_now_ms();
+    r->deadline_ms =
+        r->st->timeout_ms > 0 ? pc->head_since_ms + r->st->timeout_ms + PG_GRACE_MS : 0;
+    if (r->stage == CQ_PG_EXEC) {
+        single_row_mode(r);
+    }
+}
+
+static void enqueue(struct cq_drv_pg_conn *pc, struct cq_drv_pg_run *r)
+{
+    r->qnext = NULL;
+    if (pc->tail != NULL) {
+        pc->tail->qnext = r;
+    } else {
+        pc->head = r;
+    }
+    pc->tail = r;
+    pc->n_queued++;
+    update_lone(pc);
+}
+
+static struct cq_drv_pg_run *dequeue(struct cq_drv_pg_conn *pc)
+{
+    struct cq_drv_pg_run *r = pc->head;
+    pc->head = r->qnext;
+    if (pc->head == NULL) {
+        pc->tail = NULL;
+    }
+    pc->n_queued--;
+    r->qnext = NULL;
+    update_lone(pc);
+    return r;
+}
+
+static int enter_pipeline(struct cq_drv_pg_conn *pc)
+{
+    if (pc->in_pipeline) {
+        return CQ_OK;
+    }
+    if (PQsetnonblocking(pc->pg, 1) != 0 || !PQenterPipelineMode(pc->pg)) {
+        PQsetnonblocking(pc->pg, 0);
+        return CQ_EINTERNAL;
+    }
+    pc->in_pipeline = true;
+    pc->flush_pending = false;
+    return CQ_OK;
+}
+
+/* The queue is empty and every result was read: back to the ordinary blocking mode, where
+ * the housekeeping commands (simple protocol) and the multi-statement path work. */
+static void leave_pipeline(struct cq_drv_pg_conn *pc)
+{
+    if (!pc->in_pipeline || pc->base.broken) {
+        return;
+    }
+    if (!PQexitPipelineMode(pc->pg) || PQsetnonblocking(pc->pg, 0) != 0) {
+        CQ_LOG(CQ_LOG_WARN, pc->log_ctx, "cannot leave pipeline mode: %s", PQerrorMessage(pc->pg));
+        pc->base.broken = true;
+        return;
+    }
+    pc->in_pipeline = false;
+    pc->flush_pending = false;
+}
+
+/* Pushes what libpq holds to the socket, never blocking. CQ_OK also when some is left. */
+static int flush(struct cq_drv_pg_conn *pc)
+{
+    int n = PQflush(pc->pg);
+    if (n < 0) {
+        return CQ_ECONNECT;
+    }
+    pc->flush_pending = n > 0;
+    return CQ_OK;
+}
+
+/* ---- ops: sending ---------------------------------------------------------------------------- */
+
+/* A housekeeping statement of ours ahead of the op's, in the op's segment (before its Sync):
+ * pipelined like the rest (libpq 15 has no PQsendClosePrepared). */
+static bool send_dealloc(struct cq_drv_pg_run *r, const char *sql)
+{
+    r->n_dealloc++;
+    return PQsendQueryParams(r->pc->pg, sql, 0, NULL, NULL, NULL, NULL, 0) != 0;
+}
+
+/*
+ * Sends the op: [DEALLOCATE][Parse][Bind/Execute][Sync], each part only when needed, in
+ * the open pipeline. The Parse of a statement not yet prepared goes into a free slot (an
+ * LRU entry is evicted first, its DEALLOCATE pipelined too: every op that executes it was
+ * sent earlier, so the server runs them before the DEALLOCATE). A statement prepared by
+ * an op still in flight is executed at once: the server runs the Parse first.
+ * false: libpq refused (the session is broken); nothing of the op can be trusted.
+ */
+static bool send_op(struct cq_drv_pg_run *r, const char *dealloc)
+{
+    struct cq_drv_pg_conn *pc = r->pc;
+    struct cq_drv_pg_cache *cache = &pc->cache;
+    size_t len = strlen(r->sql);
+    char name[32], sql[64];
+    r->n_dealloc = 0;
+    r->has_prepare = r->dealloc_failed = r->synced = false;
+    r->stale = NULL;
+    if (dealloc != NULL) {
+        if (strcmp(dealloc, "DEALLOCATE ALL") == 0) {
+            cq_drv_pg_cache_clear(cache);
+        }
+        if (!send_dealloc(r, dealloc)) {
+            return false;
+        }
+    }
+    r->slot = cache_find(cache, r, len);
+    if (r->slot >= 0) {
+        cache->n_hits++;
+    } else {
+        int slot = cache_victim(cache);
+        struct cq_drv_pg_prep *e = &cache->e[slot];
+        if (e->sql != NULL) {
+            memcpy(sql, "DEALLOCATE ", 11);
+            prep_name(e, sql + 11, sizeof(sql) - 11);
+            prep_free(e);
+            if (!send_dealloc(r, sql)) {
+                return false;
+            }
+        }
+        e->sql = cq_malloc(len + 1);
+        e->types = r->n_params > 0 ? cq_malloc((size_t)r->n_params * sizeof(*e->types)) : NULL;
+        if (e->sql == NULL || (r->n_params > 0 && e->types == NULL)) {
+            /* no entry: the statement runs unnamed, which is no reason to fail it */
+            prep_free(e);
+            r->stage = r->n_dealloc > 0 ? CQ_PG_DEALLOC : CQ_PG_EXEC;
+            if (!PQsendQueryParams(pc->pg, r->sql, r->n_params, r->types, r->values, NULL, NULL,
+                                   0)) {
+                return false;
+            }
+            goto sync;
+        }
+        memcpy(e->sql, r->sql, len + 1);
+        if (r->n_params > 0) {
+            memcpy(e->types, r->types, (size_t)r->n_params * sizeof(*e->types));
+        }
+        e->sql_len = len;
+        e->n_types = r->n_params;
+        e->hash = r->key_hash;
+        e->id = ++cache->next_id;
+        r->slot = slot;
+        prep_name(e, name, sizeof(name));
+        if (!PQsendPrepare(pc->pg, name, r->sql, r->n_params, r->types)) {
+            prep_free(e);
+            r->slot = -1;
+            return false;
+        }
+        r->has_prepare = true;
+        cache->n_prepares++;
+    }
+    struct cq_drv_pg_prep *e = &cache->e[r->slot];
+    e->last_use = ++cache->tick;
+    r->prep_id = e->id;
+    prep_name(e, name, sizeof(name));
+    if (!PQsendQueryPrepared(pc->pg, name, r->n_params, r->values, NULL, NULL, 0)) {
+        return false;
+    }
+    r->stage = r->n_dealloc > 0 ? CQ_PG_DEALLOC : r->has_prepare ? CQ_PG_PREPARE : CQ_PG_EXEC;
+sync:
+    /* Without its Sync the server commits nothing of the op (the implicit transaction is
+     * rolled back with the session): from here on it may have run */
+    r->sent = true;
+    if (!PQpipelineSync(pc->pg)) {
+        return false;
+    }
+    r->send_seq = ++pc->send_seq;
+    return true;
+}
+
+/* Queues r and sends it. CQ_OK: queued (its done will be called). Otherwise r is not
+ * queued, err is set, and the session is broken. */
+static int queue_op(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_conn *pc = r->pc;
+    if (enter_pipeline(pc) != CQ_OK) {
+        return fail(r, CQ_EINTERNAL, NULL, "connection '%s': cannot enter pipeline mode: %s",
+                    pc->base.name, PQerrorMessage(pc->pg));
+    }
+    if (!send_op(r, NULL)) {
+        /* half an op may be in libpq's buffer: the session is out of step for good */
+        pc->base.broken = true;
+        lost(r, PQerrorMessage(pc->pg), ""); /* retryable unless its Sync may have left */
+        if (r->slot >= 0 && r->has_prepare) {
+            prep_free(&pc->cache.e[r->slot]);
+        }
+        return r->rc;
+    }
+    enqueue(pc, r);
+    if (pc->head == r) {
+        became_head(r);
+    }
+    if (flush(pc) != CQ_OK) {
+        pc->base.broken = true; /* step completes every queued op with CQ_ECONNECT */
+    }
+    return CQ_OK;
+}
+
+/* Scans and checks the statement and fills its parameters. CQ_EUNSUPPORTED: it cannot be
+ * pipelined (a cacheable single statement). */
+static int prepare_op(struct cq_drv_pg_run *r)
+{
+    struct cq_sql_scan scan;
+    const struct cq_stmt *st = r->st;
+    size_t len = strlen(st->sql);
+    r->rc = cq_drv_sql_scan(&r->arena, st->sql, len, &scan, r->err);
+    if (r->rc != CQ_OK) {
+        return r->rc;
+    }
+    if (scan.n_stmts > 1 ||
+        (scan.n_stmts == 1 && (!is_cacheable(st->sql + scan.stmts[0].off, scan.stmts[0].len) ||
+                               len > CQ_PG_CACHE_SQL_MAX))) {
+        return CQ_EUNSUPPORTED;
+    }
+    if (check_shape(r, &scan) != CQ_OK) {
+        return r->rc;
+    }
+    r->n_stmts = r->stmt_no = 1;
+    r->sql = st->sql; /* one statement goes as written, so error positions match */
+    r->cacheable = true;
+    begin_stmt(r, &scan.stmts[0], true, r->op->out);
+    if (bind_params(r, scan.max_param) != CQ_OK) {
+        return r->rc;
+    }
+    r->key_hash = key_hash(r->sql, len, r->types, r->n_params);
+    return CQ_OK;
+}
+
+/* A read-only session on which a pipelined statement could turn read-only off for the
+ * ops behind it before check_session sees it: such statements run blocking. */
+static bool may_change_ro(const char *sql)
+{
+    static const char needle[] = "set_config";
+    for (const char *p = sql; *p != '\0'; p++) {
+        size_t i = 0;
+        while (needle[i] != '\0' &&
+               (p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] + 32) : p[i]) == needle[i]) {
+            i++;
+        }
+        if (needle[i] == '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
+int cq_drv_pg_exec_start(struct cq_conn *c, struct cq_drv_op *op)
+{
+    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
+    const struct cq_stmt *st = op->st;
+    if (pc->pg == NULL || c->broken || PQstatus(pc->pg) != CONNECTION_OK || st->allow_multi ||
+        wanted_timeout(st) != pc->stmt_timeout_ms || (c->read_only && !pc->ro_reported) ||
+        (c->read_only && may_change_ro(st->sql))) {
+        return CQ_EUNSUPPORTED;
+    }
+    struct cq_drv_pg_run *r = run_get(pc, op);
+    if (r == NULL) {
+        return cq_err_set(op->err, CQ_ENOMEM, "connection '%s': out of memory", c->name);
+    }
+    op->drv = r;
+    op->next = NULL;
+    int rc = prepare_op(r);
+    if (rc == CQ_OK) {
+        if (pc->n_queued == 0) {
+            atomic_store(&pc->cancel_req, false);
+        }
+        rc = queue_op(r);
+    }
+    if (rc != CQ_OK) {
+        op->drv = NULL;
+        run_put(pc, r);
+    }
+    return rc;
+}
+
+/* ---- ops: results ---------------------------------------------------------------------------- */
 
 /*
  * Whether an error of the prepared statement means our prepared statement is out of date
  * rather than the SQL being wrong: it does not exist (26000: DEALLOCATE ALL, DISCARD ALL,
- * a pooler between us and the server), or the tables changed under it so that it would
- * return other columns (0A000 from the plan cache's revalidation). Both come at Bind,
- * before the statement ran, so running it again is safe; only once, and only while
- * nothing reached the sink.
+ * a pooler between us and the server, or the Parse of an op ahead of it in the pipeline
+ * failed), or the tables changed under it so that it would return other columns (0A000
+ * from the plan cache's revalidation). Both come at Bind, before the statement ran, so
+ * running it again is safe; only once, and only while nothing reached the sink.
  */
 static const char *stale_code(const struct cq_drv_pg_run *r, const PGresult *res)
 {
@@ -1033,121 +1313,285 @@ static const char *stale_code(const struct cq_drv_pg_run *r, const PGresult *res
     return NULL;
 }
 
-/* The previous message's results are all read: sends the next one, or ends the run
- * (state CQ_PG_IDLE is left to end_run; returns true when the run is over). */
-static bool advance(struct cq_drv_pg_run *r)
+/* One result of the head op, in the order its messages were sent. */
+static void on_result(struct cq_drv_pg_run *r, PGresult *res)
 {
     struct cq_drv_pg_cache *cache = &r->pc->cache;
-    char sql[64];
-    if (r->state == CQ_PG_EXEC && r->stale == NULL) {
-        return true;
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_PIPELINE_SYNC) {
+        r->synced = true;
+        return;
     }
-    if (r->rc != CQ_OK || r->abandon) {
-        if (r->state == CQ_PG_PREPARE && r->slot >= 0) {
-            prep_free(&cache->e[r->slot]); /* the preparation failed */
+    if (st == PGRES_PIPELINE_ABORTED) {
+        return; /* a part after an error of the same op: that error is the op's */
+    }
+    switch (r->stage) {
+    case CQ_PG_DEALLOC:
+        if (st != PGRES_COMMAND_OK) {
+            /* our own statement gone already (the server lost our statements): the rest
+             * of the op is aborted; it is re-sent after a DEALLOCATE ALL if it may be */
+            r->dealloc_failed = true;
+            if (r->retried || r->rc != CQ_OK) {
+                result_error(r, res);
+            }
         }
-        return true;
-    }
-    if (atomic_load(&r->pc->cancel_req)) {
-        /* a cancel that arrived between two of our messages hit nothing on the server */
-        fail(r, CQ_ECANCELED, "57014", "connection '%s': statement canceled", r->pc->base.name);
-        return true;
-    }
-    switch (r->state) {
-    case CQ_PG_DEALLOC: /* its errors do not matter: the statement may be gone already */
-        send_prepare(r);
         break;
     case CQ_PG_PREPARE:
-        send_prepared(r);
+        if (st != PGRES_COMMAND_OK) {
+            if (r->slot >= 0 && cache->e[r->slot].id == r->prep_id) {
+                prep_free(&cache->e[r->slot]); /* the preparation failed */
+            }
+            r->slot = -1;
+            result_error(r, res); /* the same report as the unnamed statement's */
+        }
         break;
     case CQ_PG_EXEC:
-        r->retried = true;
-        if (strcmp(r->stale, "26000") == 0) {
-            /* the server lost some of our statements: start over with none */
-            cq_drv_pg_cache_clear(cache);
-            cq_strlcpy(sql, "DEALLOCATE ALL", sizeof(sql));
-        } else {
-            memcpy(sql, "DEALLOCATE ", 11);
-            prep_name(&cache->e[r->slot], sql + 11, sizeof(sql) - 11);
-            prep_free(&cache->e[r->slot]);
+        r->stale = r->stale != NULL ? r->stale : stale_code(r, res);
+        if (r->stale == NULL) {
+            handle_result(r, res);
         }
-        CQ_LOG(CQ_LOG_DEBUG, r->pc->log_ctx, "prepared statement out of date (%s): re-preparing",
-               r->stale);
-        r->stale = NULL;
-        r->slot = -1;
-        send_dealloc(r, sql);
         break;
     default:
         break;
     }
-    return r->rc != CQ_OK;
 }
 
-/* Client-side deadline: at the deadline, cancels and gives the statement PG_DRAIN_MS to
- * wind down. CQ_ETIMEOUT when even that passed. */
-static int check_deadline(struct cq_drv_pg_run *r)
+/* The results of one of the op's messages ended (PQgetResult gave NULL). */
+static void next_stage(struct cq_drv_pg_run *r)
 {
+    switch (r->stage) {
+    case CQ_PG_DEALLOC:
+        if (--r->n_dealloc > 0) {
+            return;
+        }
+        r->stage = r->has_prepare ? CQ_PG_PREPARE : CQ_PG_EXEC;
+        break;
+    case CQ_PG_PREPARE:
+        r->stage = CQ_PG_EXEC;
+        break;
+    default:
+        r->stage = CQ_PG_SYNC;
+        return;
+    }
+    if (r->stage == CQ_PG_EXEC && r->rc == CQ_OK && !r->dealloc_failed) {
+        single_row_mode(r); /* before its first result is read (not when it was aborted) */
+    }
+}
+
+/* Re-sends an op whose prepared statement was out of date (nothing reached its sink), at
+ * the tail. false: the session broke. */
+static bool retry(struct cq_drv_pg_run *r)
+{
+    struct cq_drv_pg_conn *pc = r->pc;
+    struct cq_drv_pg_cache *cache = &pc->cache;
+    bool ours = r->slot >= 0 && cache->e[r->slot].id == r->prep_id;
+    const char *dealloc = NULL;
+    char sql[64];
+    if (r->dealloc_failed || (strcmp(r->stale, "26000") == 0 && ours)) {
+        dealloc = "DEALLOCATE ALL"; /* the server lost some of our statements: start over */
+    } else if (strcmp(r->stale, "0A000") == 0 && ours) {
+        /* only the first op to see it deallocates; the entry is made again */
+        memcpy(sql, "DEALLOCATE ", 11);
+        prep_name(&cache->e[r->slot], sql + 11, sizeof(sql) - 11);
+        prep_free(&cache->e[r->slot]);
+        dealloc = sql;
+    } /* else 26000 because the Parse of an op ahead of it failed: just prepare again */
+    CQ_LOG(CQ_LOG_DEBUG, pc->log_ctx, "prepared statement out of date (%s): re-preparing",
+           r->dealloc_failed ? "DEALLOCATE failed" : r->stale);
+    r->retried = true;
+    r->slot = -1;
+    r->drain_deadline_ms = 0;
+    r->timed_out = false;
+    if (enter_pipeline(pc) != CQ_OK || !send_op(r, dealloc)) {
+        return false;
+    }
+    enqueue(pc, r);
+    if (pc->head == r) {
+        became_head(r);
+    }
+    return flush(pc) == CQ_OK;
+}
+
+/* ---- ops: completion ------------------------------------------------------------------------- */
+
+static void cancel_error(struct cq_drv_pg_run *r)
+{
+    r->rc = CQ_OK; /* instead of its result, whatever that was */
+    cq_err_clear(r->err);
+    fail(r, CQ_ECANCELED, "57014", "connection '%s': statement canceled", r->pc->base.name);
+}
+
+/* Pops the head (its Sync arrived, or the session is given up: give_up) and, unless it is
+ * re-sent for a stale prepared statement, ends it and calls its done. */
+static void complete(struct cq_drv_pg_conn *pc, bool give_up)
+{
+    struct cq_drv_pg_run *r = dequeue(pc);
+    struct cq_drv_op *op = r->op;
+    bool canceled = atomic_load(&op->cancel);
+    bool stale = r->stale != NULL || r->dealloc_failed;
+    if (pc->head != NULL && !give_up) {
+        became_head(pc->head);
+    }
+    if (stale && !give_up && !canceled && r->rc == CQ_OK) {
+        if (!r->retried && !r->cols_sent && r->rows_total == 0) {
+            if (retry(r)) {
+                return; /* queued again at the tail */
+            }
+            pc->base.broken = true;
+            lost(r, PQerrorMessage(pc->pg), "");
+        } else {
+            fail(r, CQ_EBACKEND, r->stale != NULL ? r->stale : "26000",
+                 "connection '%s': prepared statement out of date", pc->base.name);
+        }
+    }
+    if (pc->head == NULL) {
+        leave_pipeline(pc); /* before the session checks, which may need a ROLLBACK */
+    }
+    if (canceled && r->rc != CQ_ECONNECT) {
+        cancel_error(r);
+    } else if (r->rc == CQ_OK) {
+        end_stmt(r, true);
+    }
+    if (pc->head == NULL && !pc->in_pipeline) {
+        finish(r);
+    }
+    if (pc->sc.out.cap > ((size_t)1 << 20)) {
+        cq_buf_cleanup(&pc->sc.out); /* after a huge row: do not keep the memory */
+        cq_buf_init(&pc->sc.out, PG_ROW_MAX);
+    }
+    int rc = r->rc;
+    op->drv = NULL;
+    run_put(pc, r);
+    op->done(op, rc);
+}
+
+/* The session is lost or given up: every queued op completes with CQ_ECONNECT (the head
+ * keeps an error it already has, such as CQ_ETIMEOUT). Retryable only on a read-only
+ * session, or for a lone op when the server was going down (lost()'s rule): a queued op
+ * was handed to the socket (PQpipelineSync flushes at once, and a partial write does not
+ * tell which ops left), so it may have run. */
+static void fail_all(struct cq_drv_pg_conn *pc, const char *why, const char *code)
+{
+    char line[300];
+    cq_drv_pg_first_line(why, line, sizeof(line)); /* why may be libpq's, which changes */
+    pc->base.broken = true;
+    for (bool first = true; pc->head != NULL; first = false) {
+        struct cq_drv_pg_run *r = pc->head;
+        r->stmt_no = first ? 1 : 2; /* the going-down rule is for the head only */
+        lost(r, line, first ? code : "");
+        complete(pc, true);
+    }
+}
+
+/* After reading: a canceled or capped lone head is canceled on the server; the head's
+ * client-side deadline. false: the session was given up (every op completed). */
+static bool check_head(struct cq_drv_pg_conn *pc)
+{
+    struct cq_drv_pg_run *r = pc->head;
+    int64_t now = cq_now_ms();
+    if (atomic_load(&r->op->cancel) && pc->n_queued == 1) {
+        cancel_lone(r);
+    }
+    if (r->stopped && r->cancel_ok && !r->stop_canceled && pc->n_queued == 1 &&
+        r->stage == CQ_PG_EXEC && PQisBusy(pc->pg) && cancel_lone(r)) {
+        r->stop_canceled = true; /* the rest of the rows are not wanted */
+        r->drain_deadline_ms = now + PG_DRAIN_MS;
+    }
     int64_t dl = r->drain_deadline_ms != 0 ? r->drain_deadline_ms : r->deadline_ms;
-    if (dl == 0 || cq_now_ms() < dl) {
-        return CQ_OK;
+    if (dl == 0 || now < dl) {
+        return true;
     }
     if (r->drain_deadline_ms != 0) {
-        return CQ_ETIMEOUT;
+        /* the server did not wind down after the cancel or the grace: give the session up */
+        if (!r->stop_canceled && !atomic_load(&r->op->cancel)) {
+            timeout_error(r);
+        }
+        fail_all(pc, "no answer from the server after a statement's deadline", "");
+        return false;
     }
-    cq_drv_pg_send_cancel(r->pc);
+    /* Alone, the statement is canceled now. Behind it, a cancel could hit the next op: the
+     * server's own statement_timeout (the same for every queued op) ends it; if the server
+     * does not answer within the drain time either, the session is given up. */
     r->timed_out = true;
-    r->drain_deadline_ms = cq_now_ms() + PG_DRAIN_MS;
-    return CQ_OK;
+    cancel_lone(r);
+    r->drain_deadline_ms = now + PG_DRAIN_MS;
+    return true;
 }
 
-/* Sends the statement: shared by cq_drv_exec (async false: may SET statement_timeout and
- * default_transaction_read_only first) and cq_drv_exec_start (async true: refuses what
- * would need those round trips). CQ_OK: the run is under way in pc->run. */
-static int start(struct cq_drv_pg_conn *pc, const struct cq_stmt *st, const struct cq_rowsink *out,
-                 struct cq_err *err, bool async)
+int cq_drv_pg_exec_step(struct cq_conn *c)
 {
-    struct cq_drv_pg_run *r = &pc->run;
-    struct cq_sql_scan scan;
-    if (r->state != CQ_PG_IDLE) {
-        return cq_err_set(err, CQ_EINTERNAL, "connection '%s': a statement is already running",
-                          pc->base.name);
+    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
+    PGconn *pg = pc->pg;
+    if (pc->n_queued == 0) {
+        return 0;
     }
-    if (async && (st->allow_multi || wanted_timeout(st) != pc->stmt_timeout_ms ||
-                  (pc->base.read_only && !pc->ro_reported))) {
-        return CQ_EUNSUPPORTED;
+    if (c->broken || (pc->flush_pending && flush(pc) != CQ_OK)) {
+        fail_all(pc, PQerrorMessage(pg), "");
+        return 0;
     }
-    run_init(r, pc, st, err);
-    r->state = CQ_PG_EXEC; /* a run exists: end_run releases it */
-    if (pc->pg == NULL || PQstatus(pc->pg) != CONNECTION_OK) {
-        lost(r, pc->pg != NULL ? PQerrorMessage(pc->pg) : "connection closed", "");
-        goto out;
+    /* At most one read from the socket per step, so that a large result that arrives as
+     * fast as we convert it does not keep the caller's event loop from its other work;
+     * returning while libpq still needs input is safe: the fd is (or becomes) readable. */
+    bool consumed = false;
+    while (pc->head != NULL) {
+        struct cq_drv_pg_run *r = pc->head;
+        if (c->broken) {
+            fail_all(pc,
+                     PQstatus(pg) != CONNECTION_OK ? PQerrorMessage(pg)
+                                                   : "session given up after an error",
+                     "");
+            return 0;
+        }
+        if (PQisBusy(pg)) {
+            if (consumed) {
+                break;
+            }
+            consumed = true;
+            if (!PQconsumeInput(pg)) {
+                fail_all(pc, PQerrorMessage(pg), "");
+                return 0;
+            }
+            continue;
+        }
+        PGresult *res = PQgetResult(pg);
+        if (res == NULL) {
+            if (PQstatus(pg) != CONNECTION_OK || r->stage == CQ_PG_SYNC) {
+                /* gone, or libpq and we disagree on what comes next */
+                fail_all(
+                    pc, PQstatus(pg) != CONNECTION_OK ? PQerrorMessage(pg) : "pipeline out of step",
+                    "");
+                return 0;
+            }
+            next_stage(r);
+            continue;
+        }
+        on_result(r, res);
+        PQclear(res);
+        if (r->synced) {
+            complete(pc, false);
+        }
     }
-    atomic_store(&pc->cancel_req, false);
-    if (st->timeout_ms > 0) {
-        r->deadline_ms = cq_now_ms() + st->timeout_ms + PG_GRACE_MS;
+    if (pc->head != NULL && !check_head(pc)) {
+        return 0;
     }
-    r->rc = cq_drv_sql_scan(&r->arena, st->sql, strlen(st->sql), &scan, err);
-    if (r->rc != CQ_OK || check_shape(r, &scan) != CQ_OK || set_timeout(r) != CQ_OK) {
-        goto out;
-    }
-    r->n_stmts = r->stmt_no = 1;
-    r->sql = st->sql; /* one statement goes as written, so error positions match */
-    r->n_params = scan.max_param;
-    r->cacheable = is_cacheable(st->sql + scan.stmts[0].off, scan.stmts[0].len) &&
-                   strlen(st->sql) <= CQ_PG_CACHE_SQL_MAX;
-    begin_stmt(r, &scan.stmts[0], true, out);
-    if (assert_read_only(r) != CQ_OK || send_first(r) != CQ_OK) {
-        goto out;
-    }
-    return CQ_OK;
-out:
-    return end_run(r);
+    return pc->n_queued;
 }
 
-int cq_drv_pg_exec_start(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
-                         struct cq_err *err)
+void cq_drv_pg_exec_wait(struct cq_conn *c)
 {
-    return start((struct cq_drv_pg_conn *)c, st, out, err, true);
+    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
+    while (cq_drv_pg_exec_step(c) > 0) {
+        struct pollfd pfd = {.fd = PQsocket(pc->pg),
+                             .events = (short)(POLLIN | (pc->flush_pending ? POLLOUT : 0))};
+        if (pfd.fd < 0) {
+            continue; /* gone: the next step reports it */
+        }
+        /* 100 ms at most: the head's deadline and a cancel from another thread are checked
+         * by step */
+        if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
+            continue; /* the next step's read reports a real problem */
+        }
+    }
 }
 
 int cq_drv_pg_exec_fd(struct cq_conn *c)
@@ -1156,93 +1600,73 @@ int cq_drv_pg_exec_fd(struct cq_conn *c)
     return pc->pg != NULL ? PQsocket(pc->pg) : -1;
 }
 
-int cq_drv_pg_exec_step(struct cq_conn *c)
+int cq_drv_pg_exec_queued(struct cq_conn *c)
 {
-    struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
-    struct cq_drv_pg_run *r = &pc->run;
-    PGconn *pg = pc->pg;
-    if (r->state == CQ_PG_IDLE) {
-        return CQ_EINTERNAL; /* no run: nothing to report into */
-    }
-    /* At most one read from the socket per step, so that a large result that arrives as
-     * fast as we convert it does not keep the caller's event loop from its other work;
-     * returning while libpq still needs input is safe: the fd is (or becomes) readable. */
-    bool consumed = false;
-    for (;;) {
-        if (r->abandon) {
-            break;
-        }
-        /* a failed read leaves the error for PQgetResult, which then does not block */
-        if (PQisBusy(pg) && (consumed || PQconsumeInput(pg))) {
-            consumed = true;
-            cancel_if_running(r);
-            if (PQisBusy(pg)) {
-                if (check_deadline(r) == CQ_OK) {
-                    return CQ_EAGAIN;
-                }
-                /* the server did not wind down after the cancel: give the session up */
-                pc->base.broken = true;
-                if (!r->stop_canceled) {
-                    timeout_error(r);
-                }
-                break;
-            }
-        }
-        PGresult *res = PQgetResult(pg);
-        if (res == NULL) {
-            if (advance(r)) {
-                break;
-            }
-            continue;
-        }
-        if (r->state == CQ_PG_PREPARE && PQresultStatus(res) != PGRES_COMMAND_OK) {
-            result_error(r, res); /* the same report as the unnamed statement's */
-        } else if (r->state == CQ_PG_EXEC) {
-            r->stale = r->stale != NULL ? r->stale : stale_code(r, res);
-            if (r->stale == NULL) {
-                handle_result(r, res);
-            }
-        }
-        PQclear(res);
-    }
-    end_stmt(r, true);
-    return end_run(r);
+    return ((struct cq_drv_pg_conn *)c)->n_queued;
 }
 
-int cq_drv_pg_exec_wait(struct cq_conn *c)
+int64_t cq_drv_pg_exec_busy_ms(struct cq_conn *c)
 {
     struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
-    struct cq_drv_pg_run *r = &pc->run;
-    for (;;) {
-        int rc = cq_drv_pg_exec_step(c);
-        if (rc != CQ_EAGAIN) {
-            return rc;
-        }
-        int64_t dl = r->drain_deadline_ms != 0 ? r->drain_deadline_ms : r->deadline_ms;
-        int timeout = -1;
-        if (dl > 0) {
-            int64_t left = dl - cq_now_ms();
-            timeout = left <= 0 ? 0 : (left > INT_MAX ? INT_MAX : (int)left);
-        }
-        struct pollfd pfd = {.fd = PQsocket(pc->pg), .events = POLLIN};
-        if (pfd.fd < 0) {
-            continue; /* gone: the next step reports it */
-        }
-        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
-            continue; /* the next step's read reports a real problem */
-        }
+    return pc->head != NULL ? cq_now_ms() - pc->head_since_ms : 0;
+}
+
+void cq_drv_pg_exec_cancel(struct cq_conn *c, struct cq_drv_op *op)
+{
+    struct cq_drv_pg_run *r = op->drv;
+    (void)c;
+    atomic_store(&op->cancel, true);
+    if (r != NULL) {
+        cancel_lone(r); /* only when it is the only op queued; else step drops its rows */
     }
+}
+
+/* ---- the blocking entry point ---------------------------------------------------------------- */
+
+struct sync_wait {
+    int rc;
+};
+
+static void sync_done(struct cq_drv_op *op, int rc)
+{
+    ((struct sync_wait *)op->ctx)->rc = rc;
 }
 
 int cq_drv_pg_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
                    struct cq_err *err)
 {
     struct cq_drv_pg_conn *pc = (struct cq_drv_pg_conn *)c;
-    if (st->allow_multi) {
+    struct sync_wait w = {.rc = CQ_EINTERNAL};
+    struct cq_drv_op op = {.st = st, .out = out, .err = err, .done = sync_done, .ctx = &w};
+    if (pc->n_queued > 0) {
+        return cq_err_set(err, CQ_EINTERNAL, "connection '%s': statements are queued on it",
+                          c->name);
+    }
+    if (st->allow_multi || pc->pg == NULL || PQstatus(pc->pg) != CONNECTION_OK) {
         return exec_multi(pc, st, out, err);
     }
-    int rc = start(pc, st, out, err, false);
-    return rc != CQ_OK ? rc : cq_drv_pg_exec_wait(c);
+    atomic_init(&op.cancel, false);
+    struct cq_drv_pg_run *r = run_get(pc, &op);
+    if (r == NULL) {
+        return cq_err_set(err, CQ_ENOMEM, "connection '%s': out of memory", c->name);
+    }
+    int rc = prepare_op(r);
+    if (rc == CQ_EUNSUPPORTED) {
+        run_put(pc, r); /* not cached (utility statements, COPY, long SQL): blocking, unnamed */
+        return exec_multi(pc, st, out, err);
+    }
+    atomic_store(&pc->cancel_req, false);
+    if (rc == CQ_OK && set_timeout(r) == CQ_OK && assert_read_only(r) == CQ_OK) {
+        op.drv = r;
+        rc = queue_op(r);
+        if (rc == CQ_OK) {
+            cq_drv_pg_exec_wait(c);
+            return w.rc;
+        }
+    }
+    rc = r->rc;
+    run_put(pc, r);
+    return rc;
 }
 
 #endif /* CQ_WITHOUT_PG */

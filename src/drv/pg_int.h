@@ -3,9 +3,10 @@
  * lifecycle; pg_exec.c: statements; pg_types.c: type table and value conversion). Not a
  * public header: nothing outside src/drv/pg*.c includes it.
  *
- * Threads: a connection is used by one thread at a time, except cancel_req/mu, which
- * cq_drv_cancel() touches from any thread. An asynchronous run (cq_drv_exec_start) may
- * move between threads between steps: its whole state is in struct cq_drv_pg_run.
+ * Threads: a connection is used by one thread at a time, except cancel_req, mu and what mu
+ * guards (cancel, lone, cancel_sent), which cq_drv_cancel() and cq_drv_exec_cancel() touch
+ * from any thread. Queued ops (cq_drv_exec_start) may move between threads between steps:
+ * their whole state is in the connection and their struct cq_drv_pg_run.
  */
 #ifndef CQ_DRV_PG_INT_H
 #define CQ_DRV_PG_INT_H
@@ -51,14 +52,16 @@ void cq_drv_pg_cache_clear(struct cq_drv_pg_cache *cache);
 
 /* ---- the run of one statement ---------------------------------------------------------- */
 
-enum cq_drv_pg_state {
-    CQ_PG_IDLE = 0,  /* no run */
-    CQ_PG_DEALLOC,   /* a DEALLOCATE of ours is out (eviction or recovery); prepare next */
-    CQ_PG_PREPARE,   /* PQsendPrepare is out; execute next */
-    CQ_PG_EXEC,      /* the statement is out; rows are streaming */
+/* Where the results of an op stand: its messages, in the order the server answers them. */
+enum cq_drv_pg_stage {
+    CQ_PG_DEALLOC = 0, /* our DEALLOCATE (eviction or recovery) is answered next */
+    CQ_PG_PREPARE,     /* its Parse is answered next */
+    CQ_PG_EXEC,        /* the statement: rows are streaming */
+    CQ_PG_SYNC,        /* only its Sync is left */
 };
 
-/* Per conversion buffers, reused row after row (no per-value allocation). */
+/* Per-connection conversion buffers, reused row after row and op after op (only the head
+ * op converts rows). */
 struct cq_drv_pg_scratch {
     struct cq_buf out;  /* converted values of the current row */
     struct cq_buf elem; /* one unescaped array element */
@@ -66,25 +69,33 @@ struct cq_drv_pg_scratch {
 
 struct cq_drv_pg_type;
 
-/* One call of exec: on the stack for several statements, in the connection for a single
- * statement (which may run asynchronously: the state survives between steps). Everything
- * per call lives in its arena or its two scratch buffers, so the row loop does not allocate
- * once they have grown. */
+/* One statement: an op's driver state (op->drv; from the connection's free list, so a
+ * busy connection does not allocate per op once warm), or on the stack for a blocking
+ * run of several statements. Everything per statement lives in its arena (reset, not
+ * freed, between ops) or in the connection's scratch buffers. */
 struct cq_drv_pg_run {
     struct cq_drv_pg_conn *pc;
+    struct cq_drv_op *op;        /* NULL for the blocking multi-statement path */
+    struct cq_drv_pg_run *qnext; /* queue of the connection / free list */
     const struct cq_stmt *st;
     struct cq_err *err;
     int rc;                      /* first error of the call; later ones are dropped */
-    enum cq_drv_pg_state state;
+    enum cq_drv_pg_stage stage;
+    int n_dealloc;               /* DEALLOCATEs sent ahead of the statement, unanswered */
+    bool has_prepare;            /* its Parse was sent ahead of the statement */
+    bool dealloc_failed;         /* ... and the DEALLOCATE failed: the rest was aborted */
+    bool synced;                 /* its PGRES_PIPELINE_SYNC arrived */
+    bool cancel_sent;            /* guarded by pc->mu: a PQcancel was sent for it */
+    uint64_t send_seq;           /* it was the send_seq-th op handed to libpq on the session */
     int64_t start_us;            /* monotonic */
     int64_t deadline_ms;         /* client-side deadline, monotonic; 0 = none */
-    int64_t drain_deadline_ms;   /* set once we canceled; 0 = not canceled */
-    bool timed_out;              /* we canceled because the deadline passed */
-    bool sent;                   /* a statement of the caller reached libpq */
+    int64_t drain_deadline_ms;   /* set once we canceled / gave a grace; 0 = not yet */
+    bool timed_out;              /* the deadline passed */
+    bool sent;                   /* a statement of the caller reached libpq / the server */
     int64_t rows_total;          /* rows delivered in the whole call */
     size_t stmt_no, n_stmts;     /* 1-based statement number, for messages */
-    struct cq_arena arena;       /* per call: parameter arrays, column arrays, tags */
-    struct cq_drv_pg_scratch sc; /* per call: converted values */
+    struct cq_arena arena;       /* per statement: parameter arrays, column arrays, tags */
+    struct cq_drv_pg_scratch *sc; /* the connection's */
     /* the single statement's parameters and prepared statement */
     const char *sql;
     int n_params;
@@ -94,19 +105,20 @@ struct cq_drv_pg_run {
     bool retried;       /* the prepared statement was re-made once already */
     const char *stale;  /* SQLSTATE that calls for a re-prepare (26000, 0A000), or NULL */
     uint64_t key_hash;
-    int slot;           /* cache entry being prepared or executed; -1 = none */
+    int slot;           /* cache entry executed; -1 = none (unnamed statement) */
+    unsigned prep_id;   /* ... and its id when the op was sent */
     /* the current statement */
     const struct cq_rowsink *sink;
     bool cancel_ok;     /* a cap may cancel it (a query, or a read-only session) */
     bool cols_sent;     /* on_columns was called */
-    bool stopped;       /* the sink ended the stream (cap or sink error) */
+    bool stopped;       /* the sink ended the stream (cap or sink error), or op canceled */
     bool stop_canceled; /* ... and we canceled the statement for that */
     bool abandon;       /* stop reading results: the session is given up */
     int n_cols;
     const struct cq_drv_pg_type **ctypes;
     struct cq_value *vals;
-    size_t *offs; /* per column: offset of the converted value in sc.out */
-    bool *in_sc;  /* per column: the value lives in sc.out */
+    size_t *offs; /* per column: offset of the converted value in sc->out */
+    bool *in_sc;  /* per column: the value lives in sc->out */
     struct cq_result_info info;
 };
 
@@ -115,14 +127,24 @@ struct cq_drv_pg_conn {
     struct cq_conn base;
     PGconn *pg;              /* owned; NULL once closed */
     PGcancel *cancel;        /* owned; made at connect, guarded by mu (cancel vs disconnect) */
-    pthread_mutex_t mu;      /* guards cancel */
+    pthread_mutex_t mu;      /* guards cancel, lone and the runs' cancel_sent */
     atomic_bool cancel_req;  /* cq_drv_cancel() was called during the current exec */
     int64_t stmt_timeout_ms; /* statement_timeout we last SET; 0 = server default, -1 = unknown */
     int64_t op_timeout_ms;   /* deadline for our own housekeeping round trips, ms */
     bool ro_reported;        /* the server reports default_transaction_read_only (PG >= 14) */
     char log_ctx[80];        /* "drv:pg:NAME" */
     struct cq_drv_pg_cache cache;
-    struct cq_drv_pg_run run; /* the single-statement run in progress (state != IDLE) */
+    struct cq_drv_pg_scratch sc;
+    /* the pipeline: ops queued (sent, results not all read), oldest first */
+    struct cq_drv_pg_run *head, *tail;
+    int n_queued;
+    struct cq_drv_pg_run *free_runs;
+    struct cq_drv_pg_run *lone; /* guarded by mu: the head when it is the only op queued */
+    int64_t head_since_ms;   /* when the head became the head (monotonic) */
+    bool in_pipeline;        /* libpq pipeline mode (and nonblocking) while ops are queued */
+    bool flush_pending;      /* PQflush left data to send */
+    uint64_t send_seq;       /* ops handed to libpq (statistics) */
+    uint64_t n_single_refused; /* statistics (tests): single-row mode refused by libpq */
 };
 
 /* ---- pg.c -------------------------------------------------------------------------------- */
@@ -145,12 +167,17 @@ void cq_drv_pg_first_line(const char *msg, char *out, size_t size);
 
 int cq_drv_pg_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
                    struct cq_err *err);
-int cq_drv_pg_exec_start(struct cq_conn *c, const struct cq_stmt *st,
-                         const struct cq_rowsink *out, struct cq_err *err);
+int cq_drv_pg_exec_start(struct cq_conn *c, struct cq_drv_op *op);
 int cq_drv_pg_exec_fd(struct cq_conn *c);
 int cq_drv_pg_exec_step(struct cq_conn *c);
-int cq_drv_pg_exec_wait(struct cq_conn *c);
-/* At disconnect: releases a run left unfinished and empties the cache. */
+void cq_drv_pg_exec_wait(struct cq_conn *c);
+int cq_drv_pg_exec_queued(struct cq_conn *c);
+int64_t cq_drv_pg_exec_busy_ms(struct cq_conn *c);
+void cq_drv_pg_exec_cancel(struct cq_conn *c, struct cq_drv_op *op);
+/* At connect: the queue and scratch buffers. */
+void cq_drv_pg_conn_init(struct cq_drv_pg_conn *pc);
+/* At disconnect: releases ops left queued (their done is not called), the free list, the
+ * scratch buffers, and empties the cache. */
 void cq_drv_pg_run_drop(struct cq_drv_pg_conn *pc);
 
 /* ---- pg_types.c -------------------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /*
  * registry.c - the immutable driver list, connection open/close, and cq_drv_exec's
- * row/byte caps (a sink wrapped around the caller's). For an asynchronous run the caps
- * live in c->run, which outlives the call to cq_drv_exec_start.
+ * row/byte caps (a sink wrapped around the caller's). For an asynchronous op the caps live
+ * in a struct cq_drv_run per op (from a per-connection free list, c->run), which outlives
+ * the call to cq_drv_exec_start.
  */
 #include <string.h>
 
@@ -9,6 +10,28 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "drv/drv.h"
+
+/* The caps of one asynchronous op: the driver is handed `inner`, a copy of the caller's op
+ * whose sink is the capper and whose done callback gives this struct back to the
+ * connection's free list before calling the caller's. Several ops are in flight at once,
+ * so this is per op, not per connection. */
+struct capper {
+    const struct cq_rowsink *out;
+    const struct cq_stmt *st;
+    int64_t rows;
+    int64_t bytes;
+    const char *reason;   /* set when a cap stopped the stream */
+    int64_t start_us;
+};
+
+struct cq_drv_run {
+    struct cq_drv_op inner;   /* what the driver queues */
+    struct capper k;
+    struct cq_rowsink capped;
+    struct cq_drv_op *outer;  /* the caller's op */
+    struct cq_conn *c;
+    struct cq_drv_run *next_free;
+};
 
 static const struct cq_driver *const drivers[] = {
 #ifndef CQ_WITHOUT_PG
@@ -63,7 +86,11 @@ void cq_drv_disconnect(struct cq_conn *c)
 {
     if (c != NULL) {
         c->drv->ops->disconnect(c);
-        cq_free(c->run);
+        while (c->run != NULL) {
+            struct cq_drv_run *r = c->run;
+            c->run = r->next_free;
+            cq_free(r);
+        }
         cq_free(c);
     }
 }
@@ -79,15 +106,6 @@ int cq_drv_cancel(struct cq_conn *c, struct cq_err *err)
 }
 
 /* ---- caps: a sink between the driver and the caller's sink ------------------------------ */
-
-struct capper {
-    const struct cq_rowsink *out;
-    const struct cq_stmt *st;
-    int64_t rows;
-    int64_t bytes;
-    const char *reason;   /* set when a cap stopped the stream */
-    int64_t start_us;
-};
 
 static int cap_columns(void *ctx, size_t n, const struct cq_col *cols, struct cq_err *err)
 {
@@ -152,34 +170,53 @@ int cq_drv_exec(struct cq_conn *c, const struct cq_stmt *st, const struct cq_row
     return c->drv->ops->exec(c, st, &capped, err);
 }
 
-/* ---- asynchronous runs -------------------------------------------------------------------- */
-
-/* The caps of c's asynchronous run: the driver keeps a pointer to `capped` until the
- * final step, so both live with the connection (one run at a time per connection). */
-struct cq_drv_run {
-    struct capper k;
-    struct cq_rowsink capped;
-};
+/* ---- asynchronous, pipelined ops ------------------------------------------------------- */
 
 static bool has_async(const struct cq_conn *c)
 {
     return (c->drv->caps & CQ_CAP_ASYNC) != 0 && c->drv->ops->exec_start != NULL;
 }
 
-int cq_drv_exec_start(struct cq_conn *c, const struct cq_stmt *st, const struct cq_rowsink *out,
-                      struct cq_err *err)
+static void run_done(struct cq_drv_op *inner, int rc)
+{
+    struct cq_drv_run *r = inner->ctx;
+    struct cq_drv_op *outer = r->outer;
+    outer->drv = NULL; /* a later cq_drv_exec_cancel is a no-op */
+    r->next_free = r->c->run; /* free before the callback, which may start another op */
+    r->c->run = r;
+    outer->done(outer, rc);
+}
+
+int cq_drv_exec_start(struct cq_conn *c, struct cq_drv_op *op)
 {
     if (!has_async(c)) {
         return CQ_EUNSUPPORTED; /* err untouched: the caller falls back to cq_drv_exec */
     }
-    if (c->run == NULL) {
-        c->run = cq_calloc(1, sizeof(*c->run));
-        if (c->run == NULL) {
-            return cq_err_set(err, CQ_ENOMEM, "connection '%s': out of memory", c->name);
+    struct cq_drv_run *r = c->run;
+    if (r != NULL) {
+        c->run = r->next_free;
+    } else {
+        r = cq_calloc(1, sizeof(*r));
+        if (r == NULL) {
+            return cq_err_set(op->err, CQ_ENOMEM, "connection '%s': out of memory", c->name);
         }
     }
-    capper_init(&c->run->k, &c->run->capped, st, out);
-    return c->drv->ops->exec_start(c, st, &c->run->capped, err);
+    capper_init(&r->k, &r->capped, op->st, op->out);
+    r->inner = (struct cq_drv_op){
+        .st = op->st, .out = &r->capped, .err = op->err, .done = run_done, .ctx = r};
+    atomic_init(&r->inner.cancel, atomic_load(&op->cancel));
+    r->outer = op;
+    r->c = c;
+    r->next_free = NULL;
+    op->next = NULL;
+    op->drv = r;
+    int rc = c->drv->ops->exec_start(c, &r->inner);
+    if (rc != CQ_OK) {
+        op->drv = NULL;
+        r->next_free = c->run;
+        c->run = r;
+    }
+    return rc;
 }
 
 int cq_drv_exec_fd(struct cq_conn *c)
@@ -189,12 +226,33 @@ int cq_drv_exec_fd(struct cq_conn *c)
 
 int cq_drv_exec_step(struct cq_conn *c)
 {
-    return has_async(c) ? c->drv->ops->exec_step(c) : CQ_EUNSUPPORTED;
+    return has_async(c) ? c->drv->ops->exec_step(c) : 0;
 }
 
-int cq_drv_exec_wait(struct cq_conn *c)
+void cq_drv_exec_wait(struct cq_conn *c)
 {
-    return has_async(c) ? c->drv->ops->exec_wait(c) : CQ_EUNSUPPORTED;
+    if (has_async(c)) {
+        c->drv->ops->exec_wait(c);
+    }
+}
+
+int cq_drv_exec_queued(struct cq_conn *c)
+{
+    return has_async(c) ? c->drv->ops->exec_queued(c) : 0;
+}
+
+int64_t cq_drv_exec_busy_ms(struct cq_conn *c)
+{
+    return has_async(c) ? c->drv->ops->exec_busy_ms(c) : 0;
+}
+
+void cq_drv_exec_cancel(struct cq_conn *c, struct cq_drv_op *op)
+{
+    struct cq_drv_run *r = op->drv;
+    atomic_store(&op->cancel, true);
+    if (has_async(c) && r != NULL) {
+        c->drv->ops->exec_cancel(c, &r->inner);
+    }
 }
 
 /* ---- the discard sink ------------------------------------------------------------------- */

@@ -205,8 +205,9 @@ struct cq_dsl_exec_env {
     /* Optional (NULL = none): the connection's limits (timeout_ms, max_rows, max_bytes) for
      * the statement. A result cut by max_rows/max_bytes fails with QUERY_FAILED. */
     void (*limits)(void *ctx, const char *conn, struct cq_limits *out);
-    /* Optional, for cq_dsl_execute_start: a connection without ever blocking, or
-     * non-zero when none is at hand (no idle one, pool not open...). */
+    /* Optional, for cq_dsl_execute_start: a connection to queue the statement on without
+     * ever blocking (possibly shared with other statements), or non-zero when none is at
+     * hand; release is called for it once, like for acquire. */
     int (*try_acquire)(void *ctx, const char *conn, struct cq_conn **out);
 };
 
@@ -219,23 +220,24 @@ int cq_dsl_execute(const struct cq_dsl_compiled *c, const struct cq_dsl_exec_env
                    struct cq_buf *out, struct cq_dsl_error *e);
 
 /*
- * The same without blocking, for event loops. Answers:
- *   CQ_OK with *run set: the statement runs on *conn; call cq_dsl_execute_step each time
- *     cq_drv_exec_fd(*conn) is readable;
- *   CQ_OK with *run NULL, or an error with e set: the answer is complete (sql-only, or a
- *     query that fails before any database work);
- *   CQ_EUNSUPPORTED: nothing was done (no idle connection, a driver without asynchronous
- *     execution...): call cq_dsl_execute on a thread.
- * env, out and e must stay valid until the run ends.
+ * The same without blocking, for event loops: the statement is queued on a connection
+ * from env->try_acquire (cq_drv_exec_start; *conn and *op are set for a cancel).
+ * Answers:
+ *   CQ_EAGAIN: queued; done(ctx, rc) is called once later, from the thread stepping the
+ *     connection, with cq_dsl_execute's final rc, or with CQ_EUNSUPPORTED when it must be
+ *     run again with cq_dsl_execute (the connection was lost before any row and a retry is
+ *     safe; out and e untouched);
+ *   CQ_EUNSUPPORTED: nothing was done (no connection at hand, a driver without
+ *     asynchronous execution...): call cq_dsl_execute on a thread;
+ *   any other rc (CQ_OK included): the answer is complete (sql-only, or a query that fails
+ *     before any database work).
+ * env, out and e must stay valid until done is called.
  */
-struct cq_dsl_run;
+struct cq_drv_op;
+typedef void (*cq_dsl_done_fn)(void *ctx, int rc);
 int cq_dsl_execute_start(const struct cq_dsl_compiled *c, const struct cq_dsl_exec_env *env,
-                         struct cq_buf *out, struct cq_dsl_error *e, struct cq_dsl_run **run,
-                         struct cq_conn **conn);
-/* CQ_EAGAIN while the statement runs; then the final rc of cq_dsl_execute (the run is
- * freed), or CQ_EUNSUPPORTED when the run must be done again with cq_dsl_execute (the
- * connection was lost before any row and a retry is safe; out and e are untouched). */
-int cq_dsl_execute_step(struct cq_dsl_run *run);
+                         struct cq_buf *out, struct cq_dsl_error *e, cq_dsl_done_fn done,
+                         void *ctx, struct cq_conn **conn, struct cq_drv_op **op);
 
 /* Masks one value's text (spec §10.4, on code points) and appends the JSON for it to out
  * (a quoted string, or the number 0 for fn NUMBER); returns false only for NUMBER. */

@@ -387,6 +387,9 @@ struct cq_dsl_run {
     size_t mark;                      /* out's length before the result */
     int64_t t0;
     bool answered;                    /* e was set before the driver ran */
+    struct cq_drv_op op;              /* asynchronous runs */
+    cq_dsl_done_fn done;
+    void *done_ctx;
 };
 
 /* Result writer, parameters and limits; out untouched. */
@@ -528,14 +531,29 @@ static void run_discard(struct cq_dsl_run *r)
     cq_free(r);
 }
 
+/* The driver ended the statement (on the thread stepping its connection). */
+static void run_op_done(struct cq_drv_op *op, int rc)
+{
+    struct cq_dsl_run *r = op->ctx;
+    cq_dsl_done_fn done = r->done;
+    void *ctx = r->done_ctx;
+    if (run_retryable(r, rc)) {
+        run_discard(r); /* the caller runs it again, blocking, with cq_dsl_execute's retry */
+        rc = CQ_EUNSUPPORTED;
+    } else {
+        rc = run_end(r, rc);
+        cq_free(r);
+    }
+    done(ctx, rc);
+}
+
 int cq_dsl_execute_start(const struct cq_dsl_compiled *c, const struct cq_dsl_exec_env *env,
-                         struct cq_buf *out, struct cq_dsl_error *e, struct cq_dsl_run **run,
-                         struct cq_conn **conn)
+                         struct cq_buf *out, struct cq_dsl_error *e, cq_dsl_done_fn done,
+                         void *ctx, struct cq_conn **conn, struct cq_drv_op **op)
 {
     struct cq_dsl_run *r;
     int rc;
 
-    *run = NULL;
     if (mode_of(c) == CQ_DSL_MODE_SQL_ONLY) {
         return cq_dsl_execute(c, env, out, e); /* no database: done at once */
     }
@@ -553,35 +571,31 @@ int cq_dsl_execute_start(const struct cq_dsl_compiled *c, const struct cq_dsl_ex
         cq_free(r);
         return rc;
     }
-    if (env->try_acquire(env->ctx, c->db->connection, &r->conn) != CQ_OK ||
-        r->conn->drv->dialect != c->dialect || !(r->conn->drv->caps & CQ_CAP_ASYNC)) {
+    if (env->try_acquire(env->ctx, c->db->connection, &r->conn) != CQ_OK) {
+        r->conn = NULL;
+        run_discard(r);
+        return CQ_EUNSUPPORTED;
+    }
+    if (r->conn->drv->dialect != c->dialect || !(r->conn->drv->caps & CQ_CAP_ASYNC)) {
         run_discard(r);
         return CQ_EUNSUPPORTED;
     }
     run_checked_out(r); /* cannot fail: the dialect matches */
-    rc = cq_drv_exec_start(r->conn, &r->st, &r->sink, &r->err);
+    r->done = done;
+    r->done_ctx = ctx;
+    r->op.st = &r->st;
+    r->op.out = &r->sink;
+    r->op.err = &r->err;
+    r->op.done = run_op_done;
+    r->op.ctx = r;
+    *conn = r->conn;
+    *op = &r->op;
+    rc = cq_drv_exec_start(r->conn, &r->op);
     if (rc == CQ_OK) {
-        *run = r;
-        *conn = r->conn;
-        return CQ_OK;
+        return CQ_EAGAIN;
     }
     if (rc == CQ_EUNSUPPORTED || run_retryable(r, rc)) {
         run_discard(r);
-        return CQ_EUNSUPPORTED;
-    }
-    rc = run_end(r, rc);
-    cq_free(r);
-    return rc;
-}
-
-int cq_dsl_execute_step(struct cq_dsl_run *r)
-{
-    int rc = cq_drv_exec_step(r->conn);
-    if (rc == CQ_EAGAIN) {
-        return rc;
-    }
-    if (run_retryable(r, rc)) {
-        run_discard(r); /* the caller runs it again, blocking, with cq_dsl_execute's retry */
         return CQ_EUNSUPPORTED;
     }
     rc = run_end(r, rc);

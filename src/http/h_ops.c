@@ -223,6 +223,7 @@ static json_t *conns_conf(const struct cq_conf *conf)
         put(pool, "min", json_integer(cc->pool.min));
         put(pool, "max", json_integer(cc->pool.max));
         put(pool, "idle_timeout", duration(cc->pool.idle_timeout_ms));
+        put(pool, "pipeline", json_integer(cc->pool.pipeline));
         put(o, "pool", pool);
         put(o, "limits", limits_conf(&cc->limits));
         put(all, cc->name, o);

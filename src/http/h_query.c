@@ -88,6 +88,7 @@ static int parse(struct cq_http_req *req, const json_t *body, struct cq_dsl_quer
 struct exec {
     struct cq_http_req *req;
     int64_t t0_us;
+    bool muxed;             /* the connection came from the loop (try_acquire) */
 };
 
 static int exec_acquire(void *ctx, const char *conn, struct cq_conn **out, struct cq_err *err)
@@ -118,21 +119,27 @@ static void exec_release(void *ctx, struct cq_conn *c)
 
     cq_http_req_running(x->req, NULL);
     cq_http_metrics_query(x->req->metrics, c->name, (double)(cq_now_us() - x->t0_us) / 1e6);
+    if (x->muxed) {
+        x->muxed = false;
+        cq_http_mux_release(cq_http_req_loop(x->req), c);
+        return;
+    }
     pool = cq_http_pool(x->req->st, c->name, NULL);
     if (pool != NULL) {
         cq_drv_pool_put(pool, c);
     }
 }
 
-/* For the event loop: an idle connection of an open pool, or non-zero. */
+/* For the event loop: a connection of an open pool the loop can queue on, or non-zero. */
 static int exec_try_acquire(void *ctx, const char *conn, struct cq_conn **out)
 {
     struct exec *x = ctx;
     struct cq_pool *pool = cq_http_pool_peek(x->req->st, conn);
-    if (pool == NULL || cq_drv_pool_try_get(pool, out) != CQ_OK) {
+    struct cq_http_loop *l = cq_http_req_loop(x->req);
+    if (pool == NULL || l == NULL || cq_http_mux_acquire(l, x->req->st, pool, out) != CQ_OK) {
         return CQ_EAGAIN;
     }
-    cq_http_req_running(x->req, *out);
+    x->muxed = true;
     x->t0_us = cq_now_us();
     return CQ_OK;
 }
@@ -159,7 +166,7 @@ struct qrun {
     struct cq_dsl_exec_env env;
     struct cq_dsl_compiled c;
     struct cq_dsl_error e;
-    struct cq_dsl_run *run;
+    struct cq_http_resp *resp;
 };
 
 /* Parses, narrows and compiles; false when resp holds the answer already (then done). */
@@ -222,23 +229,19 @@ void cq_http_h_query(struct cq_http_req *req, struct cq_http_resp *resp)
     }
 }
 
-static enum cq_http_start query_step(void *ctx, struct cq_http_resp *resp)
+/* The statement queued by cq_http_s_query ended (on the loop). */
+static void query_ended(void *ctx, int rc)
 {
     struct qrun *r = ctx;
-    int rc = cq_dsl_execute_step(r->run);
-    if (rc == CQ_EAGAIN) {
-        return CQ_HTTP_PENDING;
-    }
-    r->run = NULL;
-    query_done(r, resp, rc != CQ_EUNSUPPORTED);
-    return rc == CQ_EUNSUPPORTED ? CQ_HTTP_BLOCKING : CQ_HTTP_DONE;
+    query_done(r, r->resp, rc != CQ_EUNSUPPORTED);
+    cq_http_req_done(r->req, rc == CQ_EUNSUPPORTED ? CQ_HTTP_BLOCKING : CQ_HTTP_DONE);
 }
 
-enum cq_http_start cq_http_s_query(struct cq_http_req *req, struct cq_http_resp *resp,
-                                   struct cq_http_async *a)
+enum cq_http_start cq_http_s_query(struct cq_http_req *req, struct cq_http_resp *resp)
 {
     struct qrun *r = cq_arena_alloc(&req->arena, sizeof(*r));
     struct cq_conn *conn = NULL;
+    struct cq_drv_op *op = NULL;
     int rc;
 
     if (r == NULL) {
@@ -248,9 +251,10 @@ enum cq_http_start cq_http_s_query(struct cq_http_req *req, struct cq_http_resp 
         query_done(r, resp, false);
         return CQ_HTTP_DONE;
     }
-    rc = cq_dsl_execute_start(&r->c, &r->env, &resp->body, &r->e, &r->run, &conn);
-    if (rc == CQ_OK && r->run != NULL) {
-        *a = (struct cq_http_async){.conn = conn, .step = query_step, .ctx = r};
+    r->resp = resp;
+    rc = cq_dsl_execute_start(&r->c, &r->env, &resp->body, &r->e, query_ended, r, &conn, &op);
+    if (rc == CQ_EAGAIN) {
+        cq_http_req_running_op(req, conn, op);
         return CQ_HTTP_PENDING;
     }
     query_done(r, resp, rc != CQ_EUNSUPPORTED);
@@ -381,4 +385,17 @@ void cq_http_h_health(struct cq_http_req *req, struct cq_http_resp *resp)
                   healthy ? "true" : "false", cq_buf_str(&ex));
     cq_buf_cleanup(&ex);
     resp->status = 200; /* always, even when unhealthy (spec §12) */
+}
+
+/* On the loop when there is nothing to ping (no catalog database has a connection). */
+enum cq_http_start cq_http_s_health(struct cq_http_req *req, struct cq_http_resp *resp)
+{
+    const struct cq_dsl_catalog *cat = req->st->catalog;
+    for (size_t i = 0; cat != NULL && i < cat->n_databases; i++) {
+        if (cat->databases[i].connection != NULL) {
+            return CQ_HTTP_BLOCKING;
+        }
+    }
+    cq_http_h_health(req, resp);
+    return CQ_HTTP_DONE;
 }

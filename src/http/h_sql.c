@@ -241,6 +241,13 @@ struct job {
     bool paused;                    /* the producer paused the response for want of bytes */
     bool on_loop;                   /* stepped by an event loop: writes never wait */
     int64_t t0_us;
+    /* on an event loop (cq_http_s_sql); everything below is touched on its thread only */
+    struct cq_http_loop *loop;      /* the connection is the loop's (mux), not the pool's */
+    struct cq_drv_op op;
+    struct cq_http_resp *resp;      /* the request's answer, until it is given */
+    int refs;                       /* the statement, and the streamed body */
+    bool streaming;                 /* the answer went out as a stream */
+    bool conn_paused;               /* the loop stopped reading the connection: queue full */
     pthread_t th;
     bool th_started;
     pthread_mutex_t mu;
@@ -258,9 +265,29 @@ struct job {
 /* Under j->mu: the producer waits for bytes, and now there are some (or the end). */
 static void job_wake(struct job *j)
 {
-    if (j->paused) {
+    if (j->paused && j->req != NULL) {
         j->paused = false;
         cq_http_req_unpause(j->req);
+    }
+}
+
+static void stream(struct job *j, struct cq_http_req *req, struct cq_http_resp *resp);
+
+/* On the loop, after a write: a result past STREAM_AT is answered as a stream from here
+ * on (the statement goes on); a queue past QUEUE_MAX stops the loop reading the
+ * connection until the client has taken some (job_produce). */
+static void loop_wrote(struct job *j)
+{
+    if (!j->streaming && j->written >= STREAM_AT) {
+        j->streaming = true;
+        j->refs++; /* the streamed body's */
+        stream(j, j->req, j->resp);
+        j->resp = NULL;
+        cq_http_req_done(j->req, CQ_HTTP_DONE);
+    }
+    if (!j->conn_paused && j->q_len - j->q_off > QUEUE_MAX) {
+        j->conn_paused = true;
+        cq_http_mux_pause(j->loop, j->conn, true);
     }
 }
 
@@ -304,6 +331,9 @@ static int job_write(void *ctx, const char *p, size_t len)
     job_wake(j);
 out:
     pthread_mutex_unlock(&j->mu);
+    if (rc == CQ_OK && j->loop != NULL) {
+        loop_wrote(j);
+    }
     return rc;
 }
 
@@ -337,14 +367,6 @@ static void *job_run(void *arg)
     return NULL;
 }
 
-/* A statement an event loop started, finished on a thread once it turned out large. */
-static void *job_continue(void *arg)
-{
-    struct job *j = arg;
-    job_finish(j, cq_drv_exec_wait(j->conn));
-    return NULL;
-}
-
 /* Joins the worker (after telling it nobody reads, unless it is done) and frees. */
 static void job_free(struct job *j)
 {
@@ -368,7 +390,9 @@ static void job_free(struct job *j)
     if (j->req != NULL) {
         cq_http_req_running(j->req, NULL); /* the watchdog leaves it alone from here */
     }
-    if (j->conn != NULL) {
+    if (j->conn != NULL && j->loop != NULL) {
+        cq_http_mux_release(j->loop, j->conn);
+    } else if (j->conn != NULL) {
         cq_drv_pool_put(j->pool, j->conn);
     }
     cq_http_state_unref(j->st);
@@ -419,13 +443,46 @@ static ssize_t job_produce(void *ctx, uint64_t pos, char *buf, size_t max)
         j->paused = true;
         n = CQ_HTTP_PRODUCER_WAIT;
     }
+    bool resume = j->conn_paused && j->q_len - j->q_off < QUEUE_MAX / 2;
     pthread_mutex_unlock(&j->mu);
+    if (resume) { /* on the loop: the connection is read again from the next iteration */
+        j->conn_paused = false;
+        cq_http_mux_pause(j->loop, j->conn, false);
+    }
     return n;
+}
+
+static void job_unref(struct job *j)
+{
+    if (--j->refs == 0) {
+        job_free(j);
+    }
 }
 
 static void job_produce_free(void *ctx)
 {
-    job_free(ctx);
+    struct job *j = ctx;
+    if (j->loop == NULL) {
+        job_free(j);
+        return;
+    }
+    /* on the loop: the request ends; a statement still running is canceled and its rows
+     * dropped (the connection is read again so they drain) */
+    pthread_mutex_lock(&j->mu);
+    j->abandoned = true;
+    pthread_mutex_unlock(&j->mu);
+    if (j->req != NULL) {
+        cq_http_req_running(j->req, NULL);
+        j->req = NULL;
+    }
+    if (!j->done) {
+        cq_drv_exec_cancel(j->conn, &j->op);
+    }
+    if (j->conn_paused) {
+        j->conn_paused = false;
+        cq_http_mux_pause(j->loop, j->conn, false);
+    }
+    job_unref(j);
 }
 
 /* ---- POST /sql --------------------------------------------------------------------------- */
@@ -509,11 +566,14 @@ static struct job *job_new(struct cq_http_req *req, const struct sql_req *r,
         goto fail;
     }
     if (on_loop) {
+        struct cq_http_loop *l = cq_http_req_loop(req);
         j->pool = cq_http_pool_peek(j->st, cc->name);
-        if (j->pool == NULL || cq_drv_pool_try_get(j->pool, &j->conn) != CQ_OK) {
+        if (j->pool == NULL || l == NULL ||
+            cq_http_mux_acquire(l, j->st, j->pool, &j->conn) != CQ_OK) {
             err->rc = CQ_EAGAIN;
             goto fail;
         }
+        j->loop = l;
     } else {
         j->pool = cq_http_pool(j->st, cc->name, err);
         if (j->pool == NULL || cq_drv_pool_get(j->pool, &j->conn, err) != CQ_OK) {
@@ -659,60 +719,31 @@ out:
 }
 
 /* ---- POST /sql on an event loop -------------------------------------------------------------
- * The fast path: a single statement on an idle PostgreSQL connection is sent without
- * blocking and stepped by the loop. A result that ends before STREAM_AT bytes (the usual
- * case) is answered whole from the loop; a larger one is handed to a thread that finishes
- * the statement (cq_drv_exec_wait) and streams it exactly as the blocking path does. */
+ * The fast path: a single statement is queued on a connection the loop multiplexes (mux.c)
+ * and the loop steps it. A result that ends before STREAM_AT bytes (the usual case) is
+ * answered whole; a larger one is answered as a stream from its first STREAM_AT bytes
+ * while the statement goes on, the loop reading the connection only while the client
+ * keeps up (loop_wrote, job_produce). */
 
-struct sql_async {
-    struct job *j;
-    struct cq_http_req *req;
-};
-
-static enum cq_http_start sql_step(void *ctx, struct cq_http_resp *resp)
+static void sql_op_done(struct cq_drv_op *op, int rc)
 {
-    struct sql_async *a = ctx;
-    struct job *j = a->j;
-    int rc = cq_drv_exec_step(j->conn);
-
-    if (rc == CQ_EAGAIN) {
-        if (j->written < STREAM_AT) {
-            return CQ_HTTP_PENDING;
-        }
-        pthread_mutex_lock(&j->mu);
-        j->on_loop = false; /* from here the writer waits for the reader */
-        pthread_mutex_unlock(&j->mu);
-        if (pthread_create(&j->th, NULL, job_continue, j) != 0) {
-            struct cq_err ignored = {0};
-            cq_drv_cancel(j->conn, &ignored);
-            rc = cq_drv_exec_wait(j->conn); /* the error of the cancel, quickly */
-            cq_err_set(&j->err, CQ_ENOMEM, "connection '%s': cannot start a worker thread",
-                       j->name);
-            j->rc = CQ_ENOMEM;
-            answer(j, resp);
-            running(a->req, NULL);
-            job_free(j);
-            return CQ_HTTP_DONE;
-        }
-        j->th_started = true;
-        stream(j, a->req, resp);
-        return CQ_HTTP_DONE;
-    }
+    struct job *j = op->ctx;
     job_finish(j, rc);
-    running(a->req, NULL);
-    answer(j, resp);
-    job_free(j);
-    return CQ_HTTP_DONE;
+    if (!j->streaming) {
+        cq_http_req_running(j->req, NULL);
+        answer(j, j->resp);
+        cq_http_req_done(j->req, CQ_HTTP_DONE);
+        j->req = NULL;
+    }
+    job_unref(j);
 }
 
-enum cq_http_start cq_http_s_sql(struct cq_http_req *req, struct cq_http_resp *resp,
-                                 struct cq_http_async *a)
+enum cq_http_start cq_http_s_sql(struct cq_http_req *req, struct cq_http_resp *resp)
 {
     struct cq_err err = {0};
     struct sql_req r = {0};
     json_t *body = NULL;
     struct job *j = NULL;
-    struct sql_async *sa;
     enum cq_http_start res = CQ_HTTP_DONE;
     const struct cq_conn_conf *cc = sql_read(req, resp, &r, &body);
     int rc;
@@ -732,25 +763,29 @@ enum cq_http_start cq_http_s_sql(struct cq_http_req *req, struct cq_http_resp *r
         }
         goto out;
     }
-    sa = cq_arena_alloc(&req->arena, sizeof(*sa));
-    if (sa == NULL || !(j->conn->drv->caps & CQ_CAP_ASYNC)) {
-        goto out;
-    }
+    j->req = req;
+    j->resp = resp;
+    j->refs = 1;
     j->t0_us = cq_now_us();
-    rc = cq_drv_exec_start(j->conn, &j->stmt, cq_drv_fmt_sink(j->fmt), &j->err);
+    j->op.st = &j->stmt;
+    j->op.out = cq_drv_fmt_sink(j->fmt);
+    j->op.err = &j->err;
+    j->op.done = sql_op_done;
+    j->op.ctx = j;
+    rc = cq_drv_exec_start(j->conn, &j->op);
     if (rc == CQ_EUNSUPPORTED) {
+        j->req = NULL;
         goto out;
     }
     if (rc != CQ_OK) {
         job_finish(j, rc);
         answer(j, resp);
+        j->req = NULL;
         res = CQ_HTTP_DONE;
         goto out;
     }
-    running(req, j->conn);
-    *sa = (struct sql_async){.j = j, .req = req};
-    *a = (struct cq_http_async){.conn = j->conn, .step = sql_step, .ctx = sa};
-    j = NULL;
+    cq_http_req_running_op(req, j->conn, &j->op);
+    j = NULL; /* the statement's now */
     res = CQ_HTTP_PENDING;
 out:
     job_free(j);

@@ -100,23 +100,14 @@ typedef void (*cq_http_handler)(struct cq_http_req *req, struct cq_http_resp *re
 
 enum cq_http_start {
     CQ_HTTP_DONE,      /* resp is filled */
-    CQ_HTTP_PENDING,   /* a statement runs asynchronously (struct cq_http_async) */
+    CQ_HTTP_PENDING,   /* statements run on the loop (cq_http_mux_acquire); the handler
+                          calls cq_http_req_done when they end */
     CQ_HTTP_BLOCKING,  /* nothing was done: run the route's fn on a worker thread */
-};
-
-/* A statement a handler runs without blocking (cq_drv_exec_start): the event loop calls
- * step each time the connection's socket is readable, until it answers DONE (resp is
- * filled) or BLOCKING (start over with the route's fn on a worker). */
-struct cq_http_async {
-    struct cq_conn *conn;
-    enum cq_http_start (*step)(void *ctx, struct cq_http_resp *resp);
-    void *ctx;
 };
 
 /* Called on an event loop: must never block. */
 typedef enum cq_http_start (*cq_http_starter)(struct cq_http_req *req,
-                                              struct cq_http_resp *resp,
-                                              struct cq_http_async *a);
+                                              struct cq_http_resp *resp);
 
 /* router.c: one route of the table. How it runs (server.c): with a start function, that
  * first, on the event loop; a route marked on_loop runs fn on the event loop (it never
@@ -146,6 +137,14 @@ int cq_http_status_for_rc(int rc);
  * *req->canceled and calls cq_drv_cancel on it from the server's watchdog thread; after
  * the call with NULL returns, the connection is no longer touched (safe to release). */
 void cq_http_req_running(struct cq_http_req *req, struct cq_conn *c);
+/* The same for a statement queued on a shared connection: only op is canceled. */
+struct cq_drv_op;
+void cq_http_req_running_op(struct cq_http_req *req, struct cq_conn *c, struct cq_drv_op *op);
+/* A PENDING start has ended (any thread): DONE, resp filled; or BLOCKING: the route's fn
+ * runs on a worker from scratch (resp untouched so far). */
+void cq_http_req_done(struct cq_http_req *req, enum cq_http_start how);
+/* The event loop serving the request. */
+struct cq_http_loop *cq_http_req_loop(const struct cq_http_req *req);
 
 /* For producers (CQ_HTTP_PRODUCER_WAIT): pause sending, from inside the producer call;
  * unpause from any thread, once, after the pause. Call both under the producer's own lock
@@ -187,6 +186,8 @@ struct cq_http_loop {
     int listen_fd;                 /* what MHD_quiesce_daemon gave back */
     struct cq_http_watch *watches; /* on the loop's thread only */
     int64_t tick_ms;               /* when the watches were last stepped by the clock */
+    struct cq_http_mux_conn *mux;  /* connections with statements of this loop (mux.c) */
+    bool kick;                     /* some of them are to be stepped (cq_http_mux_kicks) */
 };
 
 int cq_http_loop_init(struct cq_http_loop *l, struct MHD_Daemon *d, struct cq_err *err);
@@ -201,6 +202,24 @@ void cq_http_loop_cleanup(struct cq_http_loop *l);
 /* On the loop's own thread only. */
 int cq_http_loop_watch(struct cq_http_loop *l, struct cq_http_watch *w);
 void cq_http_loop_unwatch(struct cq_http_loop *l, struct cq_http_watch *w);
+/* The loop whose thread this is, or NULL. */
+struct cq_http_loop *cq_http_loop_current(void);
+
+/* ---- mux.c: statements multiplexed onto pooled connections (on the loop's thread) -------- */
+
+struct cq_http_mux_conn;
+/* A connection of pool p to queue one statement on (cq_drv_exec_start), shared with other
+ * requests of the loop (pool.pipeline), or CQ_EAGAIN when none is at hand without waiting
+ * (then run on a worker). Release it once, when the statement is done or was not started. */
+int cq_http_mux_acquire(struct cq_http_loop *l, struct cq_http_state *st, struct cq_pool *p,
+                        struct cq_conn **out);
+void cq_http_mux_release(struct cq_http_loop *l, struct cq_conn *c);
+/* Stops (true) or resumes reading c: the consumer of a streamed result is full. */
+void cq_http_mux_pause(struct cq_http_loop *l, struct cq_conn *c, bool pause);
+/* Steps the connections cq_http_mux_pause resumed (the loop calls it each turn). */
+void cq_http_mux_kicks(struct cq_http_loop *l);
+/* At stop: every connection back to its pool. */
+void cq_http_mux_cleanup(struct cq_http_loop *l);
 
 struct cq_http_job {
     void (*run)(struct cq_http_job *j);
@@ -227,15 +246,14 @@ void cq_http_workers_cleanup(struct cq_http_workers *ws);
 
 /* h_query.c: spec §1.2 */
 void cq_http_h_query(struct cq_http_req *req, struct cq_http_resp *resp);           /* POST */
-enum cq_http_start cq_http_s_query(struct cq_http_req *req, struct cq_http_resp *resp,
-                                   struct cq_http_async *a);
+enum cq_http_start cq_http_s_query(struct cq_http_req *req, struct cq_http_resp *resp);
 void cq_http_h_validate_query(struct cq_http_req *req, struct cq_http_resp *resp);  /* POST */
 void cq_http_h_validate_config(struct cq_http_req *req, struct cq_http_resp *resp); /* POST */
 void cq_http_h_health(struct cq_http_req *req, struct cq_http_resp *resp);          /* GET */
+enum cq_http_start cq_http_s_health(struct cq_http_req *req, struct cq_http_resp *resp);
 /* h_sql.c */
 void cq_http_h_sql(struct cq_http_req *req, struct cq_http_resp *resp);             /* POST /sql */
-enum cq_http_start cq_http_s_sql(struct cq_http_req *req, struct cq_http_resp *resp,
-                                 struct cq_http_async *a);
+enum cq_http_start cq_http_s_sql(struct cq_http_req *req, struct cq_http_resp *resp);
 void cq_http_h_connections(struct cq_http_req *req, struct cq_http_resp *resp);     /* GET */
 void cq_http_h_connection_test(struct cq_http_req *req, struct cq_http_resp *resp); /* POST
                                                                  /connections/{name}/test */

@@ -38,11 +38,19 @@
 
 /* ---- event loops ------------------------------------------------------------------------- */
 
+static _Thread_local struct cq_http_loop *current;
+
+struct cq_http_loop *cq_http_loop_current(void)
+{
+    return current;
+}
+
 static void *loop_main(void *arg)
 {
     struct cq_http_loop *l = arg;
     struct epoll_event ev[MAX_EVENTS];
 
+    current = l;
     while (!atomic_load(&l->stop)) {
         MHD_UNSIGNED_LONG_LONG to = 0;
         int ms = MAX_WAIT_MS;
@@ -56,7 +64,9 @@ static void *loop_main(void *arg)
             pthread_cond_broadcast(&l->cv);
             pthread_mutex_unlock(&l->mu);
         }
-        if (l->watches != NULL) {
+        if (l->kick) {
+            ms = 0;
+        } else if (l->watches != NULL) {
             ms = WATCH_TICK_MS;
         }
         if (MHD_get_timeout(l->d, &to) == MHD_YES && to < (MHD_UNSIGNED_LONG_LONG)ms) {
@@ -82,6 +92,9 @@ static void *loop_main(void *arg)
                 next = w->next; /* ready may unwatch w */
                 w->ready(w);
             }
+        }
+        if (l->kick) {
+            cq_http_mux_kicks(l);
         }
         MHD_run(l->d); /* new requests, resumed ones, timeouts */
     }
@@ -168,6 +181,7 @@ void cq_http_loop_stop(struct cq_http_loop *l)
 void cq_http_loop_cleanup(struct cq_http_loop *l)
 {
     cq_http_loop_stop(l);
+    cq_http_mux_cleanup(l);
     if (l->ep >= 0) {
         close(l->ep);
     }

@@ -8,7 +8,7 @@
 #include "http/internal.h"
 
 const struct cq_http_route cq_http_routes[] = {
-    {"GET", "/health", cq_http_h_health, true, false, NULL},
+    {"GET", "/health", cq_http_h_health, true, false, cq_http_s_health},
     {"POST", "/query", cq_http_h_query, false, false, cq_http_s_query},
     {"POST", "/validate/query", cq_http_h_validate_query, false, true, NULL},
     {"POST", "/validate/config", cq_http_h_validate_config, false, true, NULL},

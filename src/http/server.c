@@ -76,8 +76,6 @@ struct reqctx {
     enum phase phase;
     const struct cq_http_route *route;
     struct cq_http_resp resp;      /* the handler's answer */
-    struct cq_http_async async;    /* PH_RUNNING on the loop */
-    struct cq_http_watch watch;    /* the async statement's socket */
     struct cq_http_job job;        /* PH_RUNNING on a worker */
     struct reqctx *prev, *next;    /* in-flight list (srv->mu) */
     char *uri;                     /* raw request target, owned */
@@ -93,6 +91,7 @@ struct reqctx {
     volatile bool canceled;
     pthread_mutex_t mu;            /* guards running */
     struct cq_conn *running;       /* borrowed from the handler's pool */
+    struct cq_drv_op *running_op;  /* the statement on running, when it is shared */
     int status;                    /* answered, for logs and metrics; 0 = none */
     uint64_t bytes;                /* body bytes sent */
     const char *key_name;          /* borrowed from the state's conf */
@@ -286,12 +285,23 @@ const char *cq_http_req_header(const struct cq_http_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-void cq_http_req_running(struct cq_http_req *req, struct cq_conn *c)
+void cq_http_req_running_op(struct cq_http_req *req, struct cq_conn *c, struct cq_drv_op *op)
 {
     struct reqctx *rc = (struct reqctx *)(void *)req;
     pthread_mutex_lock(&rc->mu);
     rc->running = c;
+    rc->running_op = op;
     pthread_mutex_unlock(&rc->mu);
+}
+
+void cq_http_req_running(struct cq_http_req *req, struct cq_conn *c)
+{
+    cq_http_req_running_op(req, c, NULL);
+}
+
+struct cq_http_loop *cq_http_req_loop(const struct cq_http_req *req)
+{
+    return ((const struct reqctx *)(const void *)req)->loop;
 }
 
 static void set_in_handler(struct reqctx *rc, bool on);
@@ -685,50 +695,28 @@ static void worker_run(struct cq_http_job *j)
     resume_ready(rc, false);
 }
 
-/* The async statement's socket is readable (on the loop). */
 static void to_worker(struct reqctx *rc);
 
-static void async_ready(struct cq_http_watch *w)
+void cq_http_req_done(struct cq_http_req *req, enum cq_http_start how)
 {
-    struct reqctx *rc = (struct reqctx *)(void *)((char *)w - offsetof(struct reqctx, watch));
-    enum cq_http_start st = rc->async.step(rc->async.ctx, &rc->resp);
-    if (st == CQ_HTTP_PENDING) {
-        return;
-    }
-    cq_http_loop_unwatch(rc->loop, &rc->watch);
-    if (st == CQ_HTTP_BLOCKING) {
+    struct reqctx *rc = (struct reqctx *)(void *)req;
+    if (how == CQ_HTTP_BLOCKING) {
         to_worker(rc); /* e.g. the connection was lost: the blocking path retries */
     } else {
-        resume_ready(rc, true);
+        resume_ready(rc, cq_http_loop_current() == rc->loop);
     }
 }
 
 /* Suspends the connection while the handler works elsewhere; the answer comes back
  * through resume_ready (at once when that work cannot start). */
-static void run_elsewhere(struct reqctx *rc, bool async)
+static void run_elsewhere(struct reqctx *rc, bool on_worker)
 {
     rc->phase = PH_RUNNING;
     set_in_handler(rc, true);
     MHD_suspend_connection(rc->mc); /* before anything can resume it */
-    if (async) {
-        rc->watch.fd = cq_drv_exec_fd(rc->async.conn);
-        rc->watch.ready = async_ready;
-        if (cq_http_loop_watch(rc->loop, &rc->watch) != CQ_OK) {
-            /* cannot watch the socket (out of memory): finish the statement here */
-            enum cq_http_start st;
-            while ((st = rc->async.step(rc->async.ctx, &rc->resp)) == CQ_HTTP_PENDING) {
-                struct pollfd p = {.fd = rc->watch.fd, .events = POLLIN};
-                poll(&p, 1, WATCH_MS);
-            }
-            if (st == CQ_HTTP_BLOCKING) {
-                to_worker(rc);
-            } else {
-                resume_ready(rc, true);
-            }
-        }
-        return;
+    if (on_worker) {
+        to_worker(rc);
     }
-    to_worker(rc);
 }
 
 /* Suspended already: the route's fn on a worker. */
@@ -741,7 +729,7 @@ static void to_worker(struct reqctx *rc)
         cq_http_resp_error(&rc->resp, 503, "InternalError",
                            rc2 == CQ_ECANCELED ? "the server is shutting down"
                                                : "cannot start a worker thread");
-        resume_ready(rc, true);
+        resume_ready(rc, cq_http_loop_current() == rc->loop);
     }
 }
 
@@ -782,12 +770,13 @@ static enum MHD_Result dispatch(struct reqctx *rc)
     rc->resp.status = 200;
     cq_buf_init(&rc->resp.body, RESP_MAX_BYTES);
     if (route->start != NULL) {
-        switch (route->start(req, &rc->resp, &rc->async)) {
+        /* a pending statement ends only when this loop steps it, after this call */
+        switch (route->start(req, &rc->resp)) {
         case CQ_HTTP_DONE:
             handler_done(rc);
             return send_resp(rc, &rc->resp);
         case CQ_HTTP_PENDING:
-            run_elsewhere(rc, true);
+            run_elsewhere(rc, false);
             return MHD_YES;
         case CQ_HTTP_BLOCKING:
             break;
@@ -798,7 +787,7 @@ static enum MHD_Result dispatch(struct reqctx *rc)
         handler_done(rc);
         return send_resp(rc, &rc->resp);
     }
-    run_elsewhere(rc, false);
+    run_elsewhere(rc, true);
     return MHD_YES;
 }
 
@@ -949,7 +938,10 @@ static void cancel_running(struct reqctx *rc)
     struct cq_err err = {0};
     rc->canceled = true;
     pthread_mutex_lock(&rc->mu);
-    if (rc->running != NULL && !rc->cancel_sent) {
+    if (rc->running != NULL && rc->running_op != NULL && !rc->cancel_sent) {
+        rc->cancel_sent = true;
+        cq_drv_exec_cancel(rc->running, rc->running_op);
+    } else if (rc->running != NULL && !rc->cancel_sent) {
         rc->cancel_sent = true;
         if (cq_drv_cancel(rc->running, &err) != CQ_OK) {
             CQ_LOG(CQ_LOG_WARN, "http", "req=%s: cancel: %s", rc->req.request_id, err.msg);

@@ -519,6 +519,62 @@ static void query_data_sql_and_count(void **state)
     hres_free(&r);
 }
 
+/* Many /query requests at once (pipelined on shared connections): each gets its own row. */
+#define CONC_THREADS 16
+#define CONC_EACH 30
+
+struct conc {
+    int id;
+    int bad;
+    char why[300];
+};
+
+static void *conc_main(void *arg)
+{
+    static const char *const names[] = {"Alice", "Bob", "Carol"};
+    struct conc *c = arg;
+    for (int i = 0; i < CONC_EACH; i++) {
+        struct hres r;
+        char body[512];
+        int id = (c->id + i) % 3 + 1;
+        snprintf(body, sizeof(body),
+                 "{\"definition\":{\"from\":\"users\",\"columns\":[\"id\",\"name\"],"
+                 "\"filters\":[{\"column\":\"id\",\"operator\":\"=\",\"value\":%d}]},"
+                 "\"context\":{\"roles\":{\"user\":[\"admin\"]}}}", id);
+        http("POST", "/query", body, KEY_FULL, &r);
+        json_t *row = json_array_get(json_object_get(r.json, "data"), 0);
+        const char *name = json_string_value(json_object_get(row, "name"));
+        if (r.status != 200 || json_array_size(json_object_get(r.json, "data")) != 1 ||
+            name == NULL || strcmp(name, names[id - 1]) != 0) {
+            if (c->bad++ == 0) {
+                snprintf(c->why, sizeof(c->why), "thread %d, id %d: HTTP %ld %.200s", c->id,
+                         id, r.status, r.body != NULL ? r.body : "");
+            }
+        }
+        hres_free(&r);
+    }
+    return NULL;
+}
+
+static void concurrent_queries_get_their_own_rows(void **state)
+{
+    pthread_t th[CONC_THREADS];
+    struct conc c[CONC_THREADS];
+    (void)state;
+    for (int i = 0; i < CONC_THREADS; i++) {
+        c[i] = (struct conc){.id = i};
+        assert_int_equal(pthread_create(&th[i], NULL, conc_main, &c[i]), 0);
+    }
+    for (int i = 0; i < CONC_THREADS; i++) {
+        pthread_join(th[i], NULL);
+    }
+    for (int i = 0; i < CONC_THREADS; i++) {
+        if (c[i].bad > 0) {
+            fail_msg("%d wrong answers; %s", c[i].bad, c[i].why);
+        }
+    }
+}
+
 static void validate_query_and_config(void **state)
 {
     struct hres r;
@@ -1312,6 +1368,7 @@ int main(void)
         cmocka_unit_test(unknown_route_and_wrong_method_are_404),
         cmocka_unit_test(body_guards),
         cmocka_unit_test(query_data_sql_and_count),
+        cmocka_unit_test(concurrent_queries_get_their_own_rows),
         cmocka_unit_test(validate_query_and_config),
         cmocka_unit_test(client_compat_rebuilds_each_error_class),
         cmocka_unit_test(auth_missing_unknown_revoked),

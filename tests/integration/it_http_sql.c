@@ -21,6 +21,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +455,73 @@ static void sql_disconnect_mid_stream(void **state)
     assert_int_equal(n, 0);
 }
 
+/* ---- many requests at once: pipelined statements answer each their own ---------------- */
+
+#define CONC_THREADS 16
+#define CONC_EACH 25
+
+struct conc {
+    int id;
+    int bad;            /* wrong answers */
+    char why[300];      /* the first of them */
+};
+
+static void conc_fail(struct conc *c, const char *what, const struct cq_test_reply *r)
+{
+    if (c->bad++ == 0) {
+        snprintf(c->why, sizeof(c->why), "thread %d: %s: HTTP %ld %.200s", c->id, what,
+                 r->status, cq_buf_str(&r->body));
+    }
+}
+
+/* Every 5th request fails on the server (division by zero, SQLSTATE 22012); the others
+ * must come back with their own number. cmocka asserts only on the main thread. */
+static void *conc_main(void *arg)
+{
+    struct conc *c = arg;
+    for (int i = 0; i < CONC_EACH; i++) {
+        struct cq_test_reply r;
+        char body[256];
+        int n = c->id * 1000 + i;
+        bool fails = i % 5 == 4;
+        snprintf(body, sizeof(body), "{\"connection\":\"pg\",\"sql\":\"%s\",\"params\":[%d]}",
+                 fails ? "SELECT 1 / ($1::int - $1::int) AS n" : "SELECT $1::int AS n", n);
+        http(&r, "/sql", body);
+        if (fails) {
+            if (r.status != 422 || strcmp(jstr(r.json, "sqlstate"), "22012") != 0) {
+                conc_fail(c, "expected 422 with SQLSTATE 22012", &r);
+            }
+        } else {
+            json_t *row = json_array_get(json_object_get(r.json, "rows"), 0);
+            if (r.status != 200 || json_integer_value(json_object_get(row, "n")) != n ||
+                json_array_size(json_object_get(r.json, "rows")) != 1) {
+                conc_fail(c, "expected its own number", &r);
+            }
+        }
+        cq_test_reply_done(&r);
+    }
+    return NULL;
+}
+
+static void sql_concurrent_requests_get_their_own_answers(void **state)
+{
+    pthread_t th[CONC_THREADS];
+    struct conc c[CONC_THREADS];
+    (void)state;
+    for (int i = 0; i < CONC_THREADS; i++) {
+        c[i] = (struct conc){.id = i + 1};
+        assert_int_equal(pthread_create(&th[i], NULL, conc_main, &c[i]), 0);
+    }
+    for (int i = 0; i < CONC_THREADS; i++) {
+        pthread_join(th[i], NULL);
+    }
+    for (int i = 0; i < CONC_THREADS; i++) {
+        if (c[i].bad > 0) {
+            fail_msg("%d wrong answers; %s", c[i].bad, c[i].why);
+        }
+    }
+}
+
 static void sql_errors(void **state)
 {
     struct cq_test_reply r;
@@ -687,6 +756,8 @@ int main(void)
         cmocka_unit_test(ready),
         cmocka_unit_test(metrics),
         cmocka_unit_test(config_without_secrets),
+        /* last: it adds errors the metrics test counts */
+        cmocka_unit_test(sql_concurrent_requests_get_their_own_answers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

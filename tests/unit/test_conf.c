@@ -343,7 +343,7 @@ static void test_unknown_key_lists_valid_keys(void **state)
     (void)state;
     expect_diags("connections:\n  main:\n    path: a.db\n    pool:\n      flavour: 3\n",
                  "clariq.yaml:5:7: error: connections.main.pool: unknown key 'flavour' "
-                 "(valid keys: min, max, idle_timeout)\n");
+                 "(valid keys: min, max, idle_timeout, pipeline)\n");
 }
 
 static void test_unknown_top_level_key(void **state)
