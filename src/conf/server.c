@@ -3,7 +3,7 @@
  *
  *   server:
  *     listen: 127.0.0.1:8080        # host:port, [v6]:port; port 0 picks a free one
- *     threads: 4
+ *     threads: 0                    # event loops; 0 = one per core
  *     max_body: 1MB
  *     request_timeout: 30s
  *     shutdown_timeout: 30s
@@ -143,9 +143,9 @@ static const struct cq_conf_key server_keys[] = {
     {.name = "threads",
      .type = CQ_CONF_K_INT,
      .off = offsetof(struct cq_server_conf, threads),
-     .def = "4",
-     .lo = 1,
-     .hi = 1024},
+     .def = "0",
+     .lo = 0,
+     .hi = 64},
     {.name = "max_body",
      .type = CQ_CONF_K_SIZE,
      .off = offsetof(struct cq_server_conf, max_body),

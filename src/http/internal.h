@@ -188,6 +188,8 @@ struct cq_http_loop {
     int64_t tick_ms;               /* when the watches were last stepped by the clock */
     struct cq_http_mux_conn *mux;  /* connections with statements of this loop (mux.c) */
     bool kick;                     /* some of them are to be stepped (cq_http_mux_kicks) */
+    atomic_bool cancel_req;        /* the watchdog asks for statement cancels */
+    void (*cancel_ops)(struct cq_http_loop *l); /* ... which this does, on the loop */
 };
 
 int cq_http_loop_init(struct cq_http_loop *l, struct MHD_Daemon *d, struct cq_err *err);

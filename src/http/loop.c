@@ -93,6 +93,9 @@ static void *loop_main(void *arg)
                 w->ready(w);
             }
         }
+        if (atomic_exchange(&l->cancel_req, false) && l->cancel_ops != NULL) {
+            l->cancel_ops(l);
+        }
         if (l->kick) {
             cq_http_mux_kicks(l);
         }

@@ -35,6 +35,7 @@
 #include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -88,6 +89,7 @@ struct reqctx {
     bool queued;                   /* a response was queued */
     bool in_handler;               /* the handler is running (watchdog polls fd) */
     bool cancel_sent;
+    bool cancel_op;                /* the loop is to cancel running_op (s->mu) */
     volatile bool canceled;
     pthread_mutex_t mu;            /* guards running */
     struct cq_conn *running;       /* borrowed from the handler's pool */
@@ -939,8 +941,12 @@ static void cancel_running(struct reqctx *rc)
     rc->canceled = true;
     pthread_mutex_lock(&rc->mu);
     if (rc->running != NULL && rc->running_op != NULL && !rc->cancel_sent) {
+        /* the loop stepping the connection does it: only there can the statement not end
+         * (and its driver state be reused) while it is canceled */
         rc->cancel_sent = true;
-        cq_drv_exec_cancel(rc->running, rc->running_op);
+        rc->cancel_op = true;
+        atomic_store(&rc->loop->cancel_req, true);
+        cq_http_loop_wake(rc->loop);
     } else if (rc->running != NULL && !rc->cancel_sent) {
         rc->cancel_sent = true;
         if (cq_drv_cancel(rc->running, &err) != CQ_OK) {
@@ -982,6 +988,24 @@ static void *watchdog(void *arg)
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* On loop l's thread: the statement cancels the watchdog asked for (cancel_running). */
+static void cancel_ops(struct cq_http_loop *l)
+{
+    struct cq_http_server *s = l->srv;
+    pthread_mutex_lock(&s->mu);
+    for (struct reqctx *rc = s->inflight; rc != NULL; rc = rc->next) {
+        if (rc->loop == l && rc->cancel_op) {
+            rc->cancel_op = false;
+            pthread_mutex_lock(&rc->mu);
+            if (rc->running != NULL && rc->running_op != NULL) {
+                cq_drv_exec_cancel(rc->running, rc->running_op);
+            }
+            pthread_mutex_unlock(&rc->mu);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------------- */
@@ -1098,6 +1122,24 @@ static void make_url(struct cq_http_server *s)
              port);
 }
 
+/* Responses go out at once: without TCP_NODELAY, a response that leaves in two segments
+ * waits for the client's delayed ACK (40 ms stalls under keep-alive load). */
+static void conn_notify(void *cls, struct MHD_Connection *mc, void **socket_ctx,
+                        enum MHD_ConnectionNotificationCode toe)
+{
+    const union MHD_ConnectionInfo *ci;
+    int one = 1;
+    (void)cls;
+    (void)socket_ctx;
+    if (toe != MHD_CONNECTION_NOTIFY_STARTED) {
+        return;
+    }
+    ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci != NULL) {
+        setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+}
+
 /* The listening socket every daemon shares (each loop accepts from it). */
 static int open_listener(struct cq_http_server *s, struct cq_err *err)
 {
@@ -1146,7 +1188,8 @@ int cq_http_server_start(struct cq_http_server *s, struct cq_err *err)
         struct MHD_Daemon *d = MHD_start_daemon(
             flags, 0, NULL, NULL, ahc, l, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
             MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed,
-            l, MHD_OPTION_URI_LOG_CALLBACK, uri_log, l, MHD_OPTION_CONNECTION_LIMIT,
+            l, MHD_OPTION_URI_LOG_CALLBACK, uri_log, l, MHD_OPTION_NOTIFY_CONNECTION,
+            conn_notify, l, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)(20000 / s->sc.threads + 1), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
             s->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert_pem,
@@ -1157,6 +1200,7 @@ int cq_http_server_start(struct cq_http_server *s, struct cq_err *err)
         }
         rc = cq_http_loop_init(l, d, err);
         l->srv = s;
+        l->cancel_ops = cancel_ops;
         s->n_loops++;
         if (rc != CQ_OK) {
             return rc;

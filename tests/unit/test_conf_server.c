@@ -43,7 +43,7 @@ static void defaults_without_section(void **state)
     struct cq_conf *conf = cq_test_conf_good(CONNS);
     const struct cq_server_conf *sc = &conf->server;
     assert_string_equal(sc->listen, "127.0.0.1:8080");
-    assert_int_equal(sc->threads, 4);
+    assert_int_equal(sc->threads, 0); /* one event loop per core */
     assert_int_equal(sc->max_body, 1024 * 1024);
     assert_int_equal(sc->request_timeout_ms, 30000);
     assert_int_equal(sc->shutdown_timeout_ms, 30000);
@@ -64,7 +64,7 @@ static void defaults_empty_section(void **state)
     (void)state;
     struct cq_conf *conf = cq_test_conf_good(CONNS "server:\n");
     assert_string_equal(conf->server.listen, "127.0.0.1:8080");
-    assert_int_equal(conf->server.threads, 4);
+    assert_int_equal(conf->server.threads, 0);
     assert_true(conf->server.access_log);
     cq_conf_free(conf);
 }
@@ -303,9 +303,9 @@ static void bad_scalars(void **state)
         "clariq.yaml:5:22: error: server.access_log_format: unknown access log format 'jsno' "
         "(did you mean 'json'?)\n");
     cq_test_conf_bad(
-        CONNS "server:\n  threads: 0\n",
-        "clariq.yaml:5:12: error: server.threads: value '0' is out of range (use a whole number "
-        "from 1 to 1024)\n");
+        CONNS "server:\n  threads: 65\n",
+        "clariq.yaml:5:12: error: server.threads: value '65' is out of range (use a whole number "
+        "from 0 to 64)\n");
     cq_test_conf_bad(
         CONNS "server:\n  max_body: lots\n",
         "clariq.yaml:5:13: error: server.max_body: invalid size 'lots' (use a number with a "
