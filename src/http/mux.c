@@ -7,8 +7,9 @@
  * backends serve many clients without sleeping and waking once per query (the reason:
  * docs/internals/http.md). A connection whose head statement has run for STALL_MS is left
  * alone: a slow statement delays only those queued behind it already. Without a suitable
- * connection the loop takes an idle one from the pool without waiting; when there is none
- * the caller runs its statement on a worker thread, which waits for the pool as usual.
+ * connection the loop takes an idle one from the pool without waiting; when there is none,
+ * or threads already wait for the pool, the caller runs its statement on a worker thread,
+ * which waits for the pool in turn.
  *
  * The socket of each connection stays in the loop's epoll set while the loop holds it; a
  * connection goes back to its pool when no statement is queued on it and no request
@@ -98,8 +99,15 @@ int cq_http_mux_acquire(struct cq_http_loop *l, struct cq_http_state *st, struct
 {
     struct cq_http_mux_conn *best = NULL, *m;
     struct cq_conn *c = NULL;
+    struct cq_pool_stats ps;
     int depth = cq_drv_pool_conf(p)->pool.pipeline;
 
+    cq_drv_pool_stats(p, &ps);
+    if (ps.waiting > 0) {
+        /* threads wait for this pool: queue behind them (on a worker) so the connections
+         * this loop holds drain and go back, instead of starving them */
+        return CQ_EAGAIN;
+    }
     for (m = l->mux; m != NULL; m = m->next) {
         if (m->pool == p && !m->paused && m->refs < m->depth &&
             (best == NULL || m->refs < best->refs) &&

@@ -45,6 +45,7 @@
 #define HEADER_TOKEN "Bearer hdr-token-777"
 
 struct fx {
+    const char *dsn;
     PGconn *pg;
     char schema[64];
     char *dir;
@@ -157,6 +158,7 @@ static int setup(void **state)
     char sql[768], lite[512], text[4096];
 
     (void)state;
+    F.dsn = dsn;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     F.pg = PQconnectdb(dsn);
     assert_int_equal(PQstatus(F.pg), CONNECTION_OK);
@@ -462,6 +464,9 @@ static void sql_disconnect_mid_stream(void **state)
 
 struct conc {
     int id;
+    const char *base;   /* the server */
+    const char *conn;   /* the connection to query */
+    bool show;          /* every 3rd request a SHOW: not pipelined, it waits for the pool */
     int bad;            /* wrong answers */
     char why[300];      /* the first of them */
 };
@@ -484,9 +489,20 @@ static void *conc_main(void *arg)
         char body[256];
         int n = c->id * 1000 + i;
         bool fails = i % 5 == 4;
-        snprintf(body, sizeof(body), "{\"connection\":\"pg\",\"sql\":\"%s\",\"params\":[%d]}",
-                 fails ? "SELECT 1 / ($1::int - $1::int) AS n" : "SELECT $1::int AS n", n);
-        http(&r, "/sql", body);
+        if (c->show && i % 3 == 0) {
+            snprintf(body, sizeof(body), "{\"connection\":\"%s\",\"sql\":\"SHOW TimeZone\"}",
+                     c->conn);
+            http_to(&r, c->base, "/sql", KEY_ALL, body);
+            if (r.status != 200) {
+                conc_fail(c, "expected the SHOW to work", &r);
+            }
+            cq_test_reply_done(&r);
+            continue;
+        }
+        snprintf(body, sizeof(body), "{\"connection\":\"%s\",\"sql\":\"%s\",\"params\":[%d]}",
+                 c->conn, fails ? "SELECT 1 / ($1::int - $1::int) AS n" : "SELECT $1::int AS n",
+                 n);
+        http_to(&r, c->base, "/sql", KEY_ALL, body);
         if (fails) {
             if (r.status != 422 || strcmp(jstr(r.json, "sqlstate"), "22012") != 0) {
                 conc_fail(c, "expected 422 with SQLSTATE 22012", &r);
@@ -503,13 +519,12 @@ static void *conc_main(void *arg)
     return NULL;
 }
 
-static void sql_concurrent_requests_get_their_own_answers(void **state)
+static void run_conc(const char *base, const char *conn, bool show)
 {
     pthread_t th[CONC_THREADS];
     struct conc c[CONC_THREADS];
-    (void)state;
     for (int i = 0; i < CONC_THREADS; i++) {
-        c[i] = (struct conc){.id = i + 1};
+        c[i] = (struct conc){.id = i + 1, .base = base, .conn = conn, .show = show && i == 0};
         assert_int_equal(pthread_create(&th[i], NULL, conc_main, &c[i]), 0);
     }
     for (int i = 0; i < CONC_THREADS; i++) {
@@ -520,6 +535,35 @@ static void sql_concurrent_requests_get_their_own_answers(void **state)
             fail_msg("%d wrong answers; %s", c[i].bad, c[i].why);
         }
     }
+}
+
+static void sql_concurrent_requests_get_their_own_answers(void **state)
+{
+    (void)state;
+    run_conc(F.url, "pg", false);
+}
+
+/* One connection in the pool, taken in turn by the loop (pipelined statements) and by
+ * workers (a SHOW cannot be pipelined and waits for the pool): every answer is right and
+ * nobody waits past the queue timeout. */
+static void sql_pipelined_and_waiting_share_one_connection(void **state)
+{
+    char text[1024], url[128];
+    struct cq_http_server *srv;
+    (void)state;
+    snprintf(text, sizeof(text),
+             "connections:\n"
+             "  pg1: {url: '%s', pool: {max: 1}, limits: {queue_timeout: 5s}}\n"
+             "server:\n"
+             "  listen: 127.0.0.1:0\n"
+             "  access_log: false\n"
+             "  api_keys:\n"
+             "    - {name: all, key: " KEY_ALL ", connections: '*'}\n",
+             F.dsn);
+    srv = serve(text, url, sizeof(url));
+    run_conc(url, "pg1", true);
+    cq_http_server_stop(srv);
+    cq_http_server_free(srv);
 }
 
 static void sql_errors(void **state)
@@ -758,6 +802,7 @@ int main(void)
         cmocka_unit_test(config_without_secrets),
         /* last: it adds errors the metrics test counts */
         cmocka_unit_test(sql_concurrent_requests_get_their_own_answers),
+        cmocka_unit_test(sql_pipelined_and_waiting_share_one_connection),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
