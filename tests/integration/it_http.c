@@ -520,23 +520,16 @@ static void query_data_sql_and_count(void **state)
 }
 
 /* Many /query requests at once (pipelined on shared connections): each gets its own row. */
-#define CONC_THREADS 16
 #define CONC_EACH 30
-
-struct conc {
-    int id;
-    int bad;
-    char why[300];
-};
 
 static void *conc_main(void *arg)
 {
     static const char *const names[] = {"Alice", "Bob", "Carol"};
-    struct conc *c = arg;
+    struct cq_test_tally *t = arg;
     for (int i = 0; i < CONC_EACH; i++) {
         struct hres r;
         char body[512];
-        int id = (c->id + i) % 3 + 1;
+        int id = (t->id + i) % 3 + 1;
         snprintf(body, sizeof(body),
                  "{\"definition\":{\"from\":\"users\",\"columns\":[\"id\",\"name\"],"
                  "\"filters\":[{\"column\":\"id\",\"operator\":\"=\",\"value\":%d}]},"
@@ -546,10 +539,8 @@ static void *conc_main(void *arg)
         const char *name = json_string_value(json_object_get(row, "name"));
         if (r.status != 200 || json_array_size(json_object_get(r.json, "data")) != 1 ||
             name == NULL || strcmp(name, names[id - 1]) != 0) {
-            if (c->bad++ == 0) {
-                snprintf(c->why, sizeof(c->why), "thread %d, id %d: HTTP %ld %.200s", c->id,
-                         id, r.status, r.body != NULL ? r.body : "");
-            }
+            cq_test_tally_bad(t, "id %d: HTTP %ld %.200s", id, r.status,
+                              r.body != NULL ? r.body : "");
         }
         hres_free(&r);
     }
@@ -558,21 +549,8 @@ static void *conc_main(void *arg)
 
 static void concurrent_queries_get_their_own_rows(void **state)
 {
-    pthread_t th[CONC_THREADS];
-    struct conc c[CONC_THREADS];
     (void)state;
-    for (int i = 0; i < CONC_THREADS; i++) {
-        c[i] = (struct conc){.id = i};
-        assert_int_equal(pthread_create(&th[i], NULL, conc_main, &c[i]), 0);
-    }
-    for (int i = 0; i < CONC_THREADS; i++) {
-        pthread_join(th[i], NULL);
-    }
-    for (int i = 0; i < CONC_THREADS; i++) {
-        if (c[i].bad > 0) {
-            fail_msg("%d wrong answers; %s", c[i].bad, c[i].why);
-        }
-    }
+    cq_test_parallel(16, conc_main, NULL);
 }
 
 static void validate_query_and_config(void **state)

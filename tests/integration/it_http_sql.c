@@ -459,88 +459,60 @@ static void sql_disconnect_mid_stream(void **state)
 
 /* ---- many requests at once: pipelined statements answer each their own ---------------- */
 
-#define CONC_THREADS 16
 #define CONC_EACH 25
 
 struct conc {
-    int id;
     const char *base;   /* the server */
     const char *conn;   /* the connection to query */
-    bool show;          /* every 3rd request a SHOW: not pipelined, it waits for the pool */
-    int bad;            /* wrong answers */
-    char why[300];      /* the first of them */
+    bool show;          /* client 0: every 3rd request a SHOW, which cannot be pipelined and
+                           waits for the pool on a worker */
 };
 
-static void conc_fail(struct conc *c, const char *what, const struct cq_test_reply *r)
-{
-    if (c->bad++ == 0) {
-        snprintf(c->why, sizeof(c->why), "thread %d: %s: HTTP %ld %.200s", c->id, what,
-                 r->status, cq_buf_str(&r->body));
-    }
-}
-
 /* Every 5th request fails on the server (division by zero, SQLSTATE 22012); the others
- * must come back with their own number. cmocka asserts only on the main thread. */
+ * must come back with their own number. */
 static void *conc_main(void *arg)
 {
-    struct conc *c = arg;
+    struct cq_test_tally *t = arg;
+    const struct conc *c = t->ctx;
     for (int i = 0; i < CONC_EACH; i++) {
         struct cq_test_reply r;
         char body[256];
-        int n = c->id * 1000 + i;
+        int n = (t->id + 1) * 1000 + i;
         bool fails = i % 5 == 4;
-        if (c->show && i % 3 == 0) {
+        if (c->show && t->id == 0 && i % 3 == 0) {
             snprintf(body, sizeof(body), "{\"connection\":\"%s\",\"sql\":\"SHOW TimeZone\"}",
                      c->conn);
-            http_to(&r, c->base, "/sql", KEY_ALL, body);
-            if (r.status != 200) {
-                conc_fail(c, "expected the SHOW to work", &r);
-            }
-            cq_test_reply_done(&r);
-            continue;
-        }
-        snprintf(body, sizeof(body), "{\"connection\":\"%s\",\"sql\":\"%s\",\"params\":[%d]}",
-                 c->conn, fails ? "SELECT 1 / ($1::int - $1::int) AS n" : "SELECT $1::int AS n",
-                 n);
-        http_to(&r, c->base, "/sql", KEY_ALL, body);
-        if (fails) {
-            if (r.status != 422 || strcmp(jstr(r.json, "sqlstate"), "22012") != 0) {
-                conc_fail(c, "expected 422 with SQLSTATE 22012", &r);
-            }
         } else {
-            json_t *row = json_array_get(json_object_get(r.json, "rows"), 0);
-            if (r.status != 200 || json_integer_value(json_object_get(row, "n")) != n ||
-                json_array_size(json_object_get(r.json, "rows")) != 1) {
-                conc_fail(c, "expected its own number", &r);
+            snprintf(body, sizeof(body),
+                     "{\"connection\":\"%s\",\"sql\":\"%s\",\"params\":[%d]}", c->conn,
+                     fails ? "SELECT 1 / ($1::int - $1::int) AS n" : "SELECT $1::int AS n", n);
+        }
+        http_to(&r, c->base, "/sql", KEY_ALL, body);
+        json_t *row = json_array_get(json_object_get(r.json, "rows"), 0);
+        if (c->show && t->id == 0 && i % 3 == 0) {
+            if (r.status != 200) {
+                cq_test_tally_bad(t, "SHOW: HTTP %ld %.200s", r.status, cq_buf_str(&r.body));
             }
+        } else if (fails) {
+            if (r.status != 422 || strcmp(jstr(r.json, "sqlstate"), "22012") != 0) {
+                cq_test_tally_bad(t, "expected 422 with SQLSTATE 22012: HTTP %ld %.200s",
+                                  r.status, cq_buf_str(&r.body));
+            }
+        } else if (r.status != 200 || json_integer_value(json_object_get(row, "n")) != n ||
+                   json_array_size(json_object_get(r.json, "rows")) != 1) {
+            cq_test_tally_bad(t, "expected %d: HTTP %ld %.200s", n, r.status,
+                              cq_buf_str(&r.body));
         }
         cq_test_reply_done(&r);
     }
     return NULL;
 }
 
-static void run_conc(const char *base, const char *conn, bool show)
-{
-    pthread_t th[CONC_THREADS];
-    struct conc c[CONC_THREADS];
-    for (int i = 0; i < CONC_THREADS; i++) {
-        c[i] = (struct conc){.id = i + 1, .base = base, .conn = conn, .show = show && i == 0};
-        assert_int_equal(pthread_create(&th[i], NULL, conc_main, &c[i]), 0);
-    }
-    for (int i = 0; i < CONC_THREADS; i++) {
-        pthread_join(th[i], NULL);
-    }
-    for (int i = 0; i < CONC_THREADS; i++) {
-        if (c[i].bad > 0) {
-            fail_msg("%d wrong answers; %s", c[i].bad, c[i].why);
-        }
-    }
-}
-
 static void sql_concurrent_requests_get_their_own_answers(void **state)
 {
+    struct conc c = {.base = F.url, .conn = "pg"};
     (void)state;
-    run_conc(F.url, "pg", false);
+    cq_test_parallel(16, conc_main, &c);
 }
 
 /* One connection in the pool, taken in turn by the loop (pipelined statements) and by
@@ -561,7 +533,8 @@ static void sql_pipelined_and_waiting_share_one_connection(void **state)
              "    - {name: all, key: " KEY_ALL ", connections: '*'}\n",
              F.dsn);
     srv = serve(text, url, sizeof(url));
-    run_conc(url, "pg1", true);
+    struct conc c = {.base = url, .conn = "pg1", .show = true};
+    cq_test_parallel(16, conc_main, &c);
     cq_http_server_stop(srv);
     cq_http_server_free(srv);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -328,4 +329,42 @@ void cq_test_expect_json(const struct json_t *j, const char *want)
         fail_msg("JSON:\n got  %s\n want %s", s, want);
     }
     free(s);
+}
+
+void cq_test_tally_bad(struct cq_test_tally *t, const char *fmt, ...)
+{
+    if (t->bad++ == 0) {
+        va_list ap;
+        int n = snprintf(t->why, sizeof(t->why), "client %d: ", t->id);
+        va_start(ap, fmt);
+        vsnprintf(t->why + n, sizeof(t->why) - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+}
+
+void cq_test_parallel(int n, void *(*fn)(void *), void *ctx)
+{
+    pthread_t *th = calloc((size_t)n, sizeof(*th));
+    struct cq_test_tally *t = calloc((size_t)n, sizeof(*t));
+    assert_non_null(th);
+    assert_non_null(t);
+    for (int i = 0; i < n; i++) {
+        t[i] = (struct cq_test_tally){.id = i, .ctx = ctx};
+        assert_int_equal(pthread_create(&th[i], NULL, fn, &t[i]), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        if (t[i].bad > 0) {
+            char why[sizeof(t[i].why)];
+            int bad = t[i].bad;
+            memcpy(why, t[i].why, sizeof(why));
+            free(th);
+            free(t);
+            fail_msg("%d wrong answers; %s", bad, why);
+        }
+    }
+    free(th);
+    free(t);
 }

@@ -65,4 +65,17 @@ void cq_test_conf_bad(const char *text, const char *want);
 /* Fails the test unless j dumps (compact, in insertion order) to exactly want. */
 void cq_test_expect_json(const struct json_t *j, const char *want);
 
+/* Many clients at once: n threads each run fn(&tallies[i]) (cmocka asserts only on the main
+ * thread, so fn records wrong answers with cq_test_tally_bad), then the first wrong answer
+ * of any of them fails the test. */
+struct cq_test_tally {
+    int id;             /* 0..n-1 */
+    void *ctx;          /* the caller's, the same for all */
+    int bad;            /* wrong answers */
+    char why[300];      /* the first of them */
+};
+void cq_test_tally_bad(struct cq_test_tally *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cq_test_parallel(int n, void *(*fn)(void *), void *ctx);
+
 #endif
