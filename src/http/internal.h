@@ -232,7 +232,7 @@ struct cq_http_workers {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct cq_http_job *head, *tail;
-    int n, idle;
+    int n, idle, queued;           /* threads; of them waiting for a job; jobs waiting */
     bool stop;
     pthread_t th[256];             /* WORKERS_MAX */
 };

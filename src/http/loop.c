@@ -255,6 +255,7 @@ static void *worker_main(void *arg)
         if (ws->head == NULL) {
             ws->tail = NULL;
         }
+        ws->queued--;
         ws->idle--;
         pthread_mutex_unlock(&ws->mu);
         j->run(j);
@@ -274,7 +275,7 @@ int cq_http_workers_submit(struct cq_http_workers *ws, struct cq_http_job *j)
         rc = CQ_ECANCELED;
         goto out;
     }
-    if (ws->idle == 0 && ws->n < WORKERS_MAX) {
+    if (ws->idle <= ws->queued && ws->n < WORKERS_MAX) { /* no idle worker left for j */
         pthread_attr_t at;
         pthread_attr_init(&at);
         pthread_attr_setstacksize(&at, WORKER_STACK);
@@ -295,6 +296,7 @@ int cq_http_workers_submit(struct cq_http_workers *ws, struct cq_http_job *j)
         ws->head = j;
     }
     ws->tail = j;
+    ws->queued++;
     pthread_cond_signal(&ws->cv);
 out:
     pthread_mutex_unlock(&ws->mu);
