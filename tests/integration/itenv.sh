@@ -30,7 +30,12 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-port_free() { ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+# Free: nothing listens there, and no socket uses it as its local port either (a client's
+# ephemeral port in the same range makes the server's bind fail).
+port_free() {
+  ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null || return 1
+  ! command -v ss >/dev/null 2>&1 || [ -z "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+}
 
 pick_port() {
   local p=$1
