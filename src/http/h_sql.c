@@ -649,7 +649,11 @@ static void stream(struct job *j, struct cq_http_req *req, struct cq_http_resp *
 {
     if (req->conn != NULL) {
         j->req = req;
-        running(req, j->conn);
+        if (j->loop != NULL) {
+            cq_http_req_running_op(req, j->conn, &j->op); /* a shared connection */
+        } else {
+            running(req, j->conn);
+        }
     }
     resp->status = 200;
     resp->producer = job_produce;
