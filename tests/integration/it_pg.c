@@ -26,6 +26,7 @@
 #include "base/time.h"
 #include "cqtest.h"
 #include "drv/drv.h"
+#include "pgcap.h"
 
 #ifdef CQ_WITHOUT_PG
 int main(void)
@@ -35,230 +36,12 @@ int main(void)
 }
 #else
 
-
-static char schema[64];     /* it_pg_<pid> */
-static char base_dsn[512];  /* the fixture's DSN */
-static char test_dsn[1024]; /* base_dsn + options: search_path and TimeZone=UTC */
-
-/* ---- capture sink ------------------------------------------------------------------------ */
-
-#define MAX_COLS 32
-
-struct cval {
-    enum cq_vkind kind;
-    char *p; /* NUL-terminated copy; NULL for SQL NULL */
-    size_t len;
-};
-
-struct cap {
-    size_t n_cols;
-    char *names[MAX_COLS];
-    char *types[MAX_COLS];
-    enum cq_vkind kinds[MAX_COLS];
-    int n_columns_calls;
-    size_t n_rows, cap_rows;
-    struct cval *vals; /* n_rows * n_cols */
-    bool ended;
-    struct cq_result_info info;
-    char command[128];
-    int64_t fail_at_row; /* on_row returns CQ_EIO at this 1-based row; 0 = never */
-    bool count_only;     /* do not keep values (memory test) */
-};
-
-static int cap_columns(void *ctx, size_t n, const struct cq_col *cols, struct cq_err *err)
-{
-    struct cap *k = ctx;
-    (void)err;
-    k->n_columns_calls++;
-    k->n_cols = n;
-    for (size_t i = 0; i < n && i < MAX_COLS; i++) {
-        k->names[i] = strdup(cols[i].name);
-        k->types[i] = strdup(cols[i].type);
-        k->kinds[i] = cols[i].kind;
-    }
-    return CQ_OK;
-}
-
-static int cap_row(void *ctx, size_t n, const struct cq_value *vals, struct cq_err *err)
-{
-    struct cap *k = ctx;
-    if (k->fail_at_row > 0 && (int64_t)k->n_rows + 1 == k->fail_at_row) {
-        return cq_err_set(err, CQ_EIO, "test sink: write failed");
-    }
-    assert_int_equal(n, k->n_cols);
-    if (k->count_only) {
-        k->n_rows++;
-        return CQ_OK;
-    }
-    if (k->n_rows == k->cap_rows) {
-        k->cap_rows = k->cap_rows ? k->cap_rows * 2 : 16;
-        k->vals = realloc(k->vals, k->cap_rows * (n ? n : 1) * sizeof(*k->vals));
-        assert_non_null(k->vals);
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct cval *v = &k->vals[k->n_rows * n + i];
-        v->kind = vals[i].kind;
-        v->len = vals[i].len;
-        v->p = NULL;
-        if (vals[i].kind != CQ_V_NULL) {
-            v->p = malloc(vals[i].len + 1);
-            memcpy(v->p, vals[i].p, vals[i].len);
-            v->p[vals[i].len] = '\0';
-        } else {
-            assert_null(vals[i].p);
-        }
-    }
-    k->n_rows++;
-    return CQ_OK;
-}
-
-static int cap_end(void *ctx, const struct cq_result_info *info, struct cq_err *err)
-{
-    struct cap *k = ctx;
-    (void)err;
-    k->ended = true;
-    k->info = *info;
-    snprintf(k->command, sizeof(k->command), "%s", info->command ? info->command : "");
-    k->info.command = k->command;
-    return CQ_OK;
-}
-
-static void cap_free(struct cap *k)
-{
-    for (size_t i = 0; i < k->n_cols && i < MAX_COLS; i++) {
-        free(k->names[i]);
-        free(k->types[i]);
-    }
-    if (!k->count_only) {
-        for (size_t i = 0; i < k->n_rows * k->n_cols; i++) {
-            free(k->vals[i].p);
-        }
-    }
-    free(k->vals);
-    memset(k, 0, sizeof(*k));
-}
-
-static const struct cval *V(const struct cap *k, size_t row, size_t col)
-{
-    assert_true(row < k->n_rows);
-    assert_true(col < k->n_cols);
-    return &k->vals[row * k->n_cols + col];
-}
-
-static struct cq_rowsink sink_of(struct cap *k)
-{
-    struct cq_rowsink s = {
-        .ctx = k, .on_columns = cap_columns, .on_row = cap_row, .on_end = cap_end};
-    return s;
-}
-
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
-static struct cq_conn *open_conn(const char *name, const char *target, bool ro, struct cq_err *err)
-{
-    struct cq_dsn dsn = {
-        .name = name, .target = target, .read_only = ro, .connect_timeout_ms = 5000};
-    const struct cq_driver *drv = cq_drv_find("postgresql");
-    assert_ptr_equal(drv, &cq_drv_pg);
-    return cq_drv_connect(drv, &dsn, err);
-}
-
-static struct cq_conn *must_open(const char *name, bool ro)
-{
-    struct cq_err err = {0};
-    struct cq_conn *c = open_conn(name, test_dsn, ro, &err);
-    if (c == NULL) {
-        fail_msg("connect: %s", err.msg);
-    }
-    return c;
-}
-
-struct opts {
-    const struct cq_param *params;
-    size_t n_params;
-    int64_t timeout_ms, max_rows, max_bytes;
-    bool multi;
-};
-
-static int run_opts(struct cq_conn *c, const char *sql, const struct opts *o, struct cap *k,
-                    struct cq_err *err)
-{
-    struct cq_stmt st = {.sql = sql};
-    if (o != NULL) {
-        st.params = o->params;
-        st.n_params = o->n_params;
-        st.timeout_ms = o->timeout_ms;
-        st.max_rows = o->max_rows;
-        st.max_bytes = o->max_bytes;
-        st.allow_multi = o->multi;
-    }
-    struct cq_rowsink s = sink_of(k);
-    cq_err_clear(err);
-    return cq_drv_exec(c, &st, &s, err);
-}
-
-static int run(struct cq_conn *c, const char *sql, struct cap *k, struct cq_err *err)
-{
-    return run_opts(c, sql, NULL, k, err);
-}
-
-/* Runs sql (several statements allowed) and expects success. */
-static void must(struct cq_conn *c, const char *sql)
-{
-    struct cap k = {0};
-    struct cq_err err = {0};
-    struct opts o = {.multi = true};
-    int rc = run_opts(c, sql, &o, &k, &err);
-    if (rc != CQ_OK) {
-        fail_msg("%s: %s", sql, err.msg);
-    }
-    assert_true(k.ended);
-    cap_free(&k);
-}
-
-/* First value of the only row, as text ("NULL" for SQL NULL) into out. */
-static void one(struct cq_conn *c, const char *sql, char *out, size_t size)
-{
-    struct cap k = {0};
-    struct cq_err err = {0};
-    if (run(c, sql, &k, &err) != CQ_OK) {
-        fail_msg("%s: %s", sql, err.msg);
-    }
-    assert_int_equal(k.n_rows, 1);
-    snprintf(out, size, "%s", V(&k, 0, 0)->p ? V(&k, 0, 0)->p : "NULL");
-    cap_free(&k);
-}
-
-static long count_of(struct cq_conn *c, const char *sql)
-{
-    char v[64];
-    one(c, sql, v, sizeof(v));
-    return strtol(v, NULL, 10);
-}
-
-/* Asserts that value (row, col) has the kind and exactly the text. */
-static void expect(const struct cap *k, size_t row, size_t col, enum cq_vkind kind,
-                   const char *text)
-{
-    const struct cval *v = V(k, row, col);
-    if (v->kind != kind || (text == NULL) != (v->p == NULL) ||
-        (text != NULL && (strlen(text) != v->len || memcmp(text, v->p, v->len) != 0))) {
-        fail_msg("column %zu (%s): got kind %d '%s', want kind %d '%s'", col, k->names[col],
-                 v->kind, v->p ? v->p : "(null)", kind, text ? text : "(null)");
-    }
-}
-
 /* Asserts that a JSON value parses and equals the expected JSON document. */
-static void expect_json(const struct cap *k, size_t row, size_t col, const char *want)
+static void expect_json(const struct cq_test_cap *k, size_t row, size_t col, const char *want)
 {
-    const struct cval *v = V(k, row, col);
+    const struct cq_test_cval *v = cq_test_cap_value(k, row, col);
     json_error_t je;
     assert_int_equal(v->kind, CQ_V_JSON);
     json_t *got = json_loadb(v->p, v->len, JSON_DECODE_ANY, &je);
@@ -270,7 +53,7 @@ static void expect_json(const struct cap *k, size_t row, size_t col, const char 
     json_decref(exp);
 }
 
-static void expect_col(const struct cap *k, size_t col, const char *name, const char *type,
+static void expect_col(const struct cq_test_cap *k, size_t col, const char *name, const char *type,
                        enum cq_vkind kind)
 {
     assert_true(col < k->n_cols);
@@ -290,81 +73,28 @@ static long gone_after_ms(struct cq_conn *c, const char *marker)
              marker);
     int64_t t0 = cq_now_ms();
     while (cq_now_ms() - t0 < 3000) {
-        if (count_of(c, sql) == 0) {
+        if (cq_test_scalar_long(c, sql) == 0) {
             return (long)(cq_now_ms() - t0);
         }
-        sleep_ms(20);
+        cq_test_sleep_ms(20);
     }
     return -1;
 }
 
 /* ---- fixture ----------------------------------------------------------------------------- */
 
-struct conns {
-    struct cq_conn *rw;
-    struct cq_conn *ro;
-};
-
-static int setup(void **state)
-{
-    struct conns *cs = calloc(1, sizeof(*cs));
-    cs->rw = must_open("rw", false);
-    cs->ro = must_open("ro", true);
-    *state = cs;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct conns *cs = *state;
-    cq_drv_disconnect(cs->rw);
-    cq_drv_disconnect(cs->ro);
-    free(cs);
-    return 0;
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *dsn = cq_test_require("CQ_IT_PG_DSN");
-    snprintf(schema, sizeof(schema), "it_pg_%ld", (long)getpid());
-    snprintf(base_dsn, sizeof(base_dsn), "%s", dsn);
-    snprintf(test_dsn, sizeof(test_dsn), "%s%coptions=-csearch_path%%3D%s%%20-cTimeZone%%3DUTC",
-             dsn, strchr(dsn, '?') ? '&' : '?', schema);
-    struct cq_err err = {0};
-    struct cq_conn *c = open_conn("setup", base_dsn, false, &err);
-    if (c == NULL) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    char sql[256];
-    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-             schema);
-    must(c, sql);
-    cq_drv_disconnect(c);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    struct cq_err err = {0};
-    struct cq_conn *c = open_conn("teardown", base_dsn, false, &err);
-    if (c != NULL) {
-        char sql[128];
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", schema);
-        must(c, sql);
-        cq_drv_disconnect(c);
-    }
-    return 0;
+    return cq_test_pg_schema_setup("it_pg");
 }
 
 /* ---- memory: runs first, so the peak reflects streaming only ------------------------------ */
 
 static void test_stream_2m_rows_flat_memory(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {.count_only = true};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {.count_only = true};
     struct cq_err err = {0};
     /* reset the peak (VmHWM) where the kernel allows it */
     FILE *f = fopen("/proc/self/clear_refs", "w");
@@ -374,16 +104,16 @@ static void test_stream_2m_rows_flat_memory(void **state)
     }
     long before = cq_test_peak_rss_kib();
     int64_t t0 = cq_now_ms();
-    int rc =
-        run(cs->rw, "SELECT g, md5(g::text) AS h, g * 1.5 AS x FROM generate_series(1, 2000000) g",
-            &k, &err);
+    int rc = cq_test_exec(
+        cs->rw, "SELECT g, md5(g::text) AS h, g * 1.5 AS x FROM generate_series(1, 2000000) g", &k,
+        &err);
     int64_t took = cq_now_ms() - t0;
     long after = cq_test_peak_rss_kib();
     assert_int_equal(rc, CQ_OK);
     assert_int_equal(k.n_rows, 2000000);
     assert_true(k.ended);
     assert_int_equal(k.info.row_count, 2000000);
-    cap_free(&k);
+    cq_test_cap_free(&k);
     print_message("2M rows in %lld ms, peak RSS %ld -> %ld KiB\n", (long long)took, before, after);
     assert_true(before > 0);
     assert_true(after - before < 40 * 1024);
@@ -393,16 +123,17 @@ static void test_stream_2m_rows_flat_memory(void **state)
 
 static void test_types_numbers(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    int rc = run(cs->ro,
-                 "SELECT 1::int2 AS a, '-2147483648'::int4 AS b, 9223372036854775807::int8 AS c,"
-                 " 1234567890123456789012345678901234567890.5::numeric AS d, 'NaN'::numeric AS e,"
-                 " 'Infinity'::float8 AS f, '-Infinity'::float8 AS g, 1e100::float8 AS h,"
-                 " 0.1::float4 AS i, 26::oid AS j, 1.50::numeric(5,2) AS k, 'NaN'::float8 AS l,"
-                 " -0.000001::numeric AS m, 1.5e-7::float8 AS n",
-                 &k, &err);
+    int rc = cq_test_exec(
+        cs->ro,
+        "SELECT 1::int2 AS a, '-2147483648'::int4 AS b, 9223372036854775807::int8 AS c,"
+        " 1234567890123456789012345678901234567890.5::numeric AS d, 'NaN'::numeric AS e,"
+        " 'Infinity'::float8 AS f, '-Infinity'::float8 AS g, 1e100::float8 AS h,"
+        " 0.1::float4 AS i, 26::oid AS j, 1.50::numeric(5,2) AS k, 'NaN'::float8 AS l,"
+        " -0.000001::numeric AS m, 1.5e-7::float8 AS n",
+        &k, &err);
     assert_int_equal(rc, CQ_OK);
     assert_int_equal(k.n_rows, 1);
     expect_col(&k, 0, "a", "int2", CQ_V_NUMBER);
@@ -412,103 +143,105 @@ static void test_types_numbers(void **state)
     expect_col(&k, 5, "f", "float8", CQ_V_NUMBER);
     expect_col(&k, 8, "i", "float4", CQ_V_NUMBER);
     expect_col(&k, 9, "j", "oid", CQ_V_NUMBER);
-    expect(&k, 0, 0, CQ_V_NUMBER, "1");
-    expect(&k, 0, 1, CQ_V_NUMBER, "-2147483648");
-    expect(&k, 0, 2, CQ_V_NUMBER, "9223372036854775807");
-    expect(&k, 0, 3, CQ_V_NUMBER, "1234567890123456789012345678901234567890.5");
-    expect(&k, 0, 4, CQ_V_STRING, "NaN");
-    expect(&k, 0, 5, CQ_V_STRING, "Infinity");
-    expect(&k, 0, 6, CQ_V_STRING, "-Infinity");
-    expect(&k, 0, 7, CQ_V_NUMBER, "1e+100");
-    expect(&k, 0, 8, CQ_V_NUMBER, "0.1");
-    expect(&k, 0, 9, CQ_V_NUMBER, "26");
-    expect(&k, 0, 10, CQ_V_NUMBER, "1.50");
-    expect(&k, 0, 11, CQ_V_STRING, "NaN");
-    expect(&k, 0, 12, CQ_V_NUMBER, "-0.000001");
-    expect(&k, 0, 13, CQ_V_NUMBER, "1.5e-07");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_NUMBER, "1");
+    cq_test_cap_expect(&k, 0, 1, CQ_V_NUMBER, "-2147483648");
+    cq_test_cap_expect(&k, 0, 2, CQ_V_NUMBER, "9223372036854775807");
+    cq_test_cap_expect(&k, 0, 3, CQ_V_NUMBER, "1234567890123456789012345678901234567890.5");
+    cq_test_cap_expect(&k, 0, 4, CQ_V_STRING, "NaN");
+    cq_test_cap_expect(&k, 0, 5, CQ_V_STRING, "Infinity");
+    cq_test_cap_expect(&k, 0, 6, CQ_V_STRING, "-Infinity");
+    cq_test_cap_expect(&k, 0, 7, CQ_V_NUMBER, "1e+100");
+    cq_test_cap_expect(&k, 0, 8, CQ_V_NUMBER, "0.1");
+    cq_test_cap_expect(&k, 0, 9, CQ_V_NUMBER, "26");
+    cq_test_cap_expect(&k, 0, 10, CQ_V_NUMBER, "1.50");
+    cq_test_cap_expect(&k, 0, 11, CQ_V_STRING, "NaN");
+    cq_test_cap_expect(&k, 0, 12, CQ_V_NUMBER, "-0.000001");
+    cq_test_cap_expect(&k, 0, 13, CQ_V_NUMBER, "1.5e-07");
+    cq_test_cap_free(&k);
 }
 
 static void test_types_bool_text_bytea(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    int rc = run(cs->ro,
-                 "SELECT true AS t, false AS f, 'h\xc3\xa9llo \xe6\x97\xa5\xe6\x9c\xac "
-                 "\xf0\x9f\x98\x80'::text AS u, '\\xdeadbeef'::bytea AS b, 'ab'::char(4) AS c,"
-                 " 'v'::varchar(3) AS v, 'nm'::name AS n, E'tab\\there \"q\"' AS e",
-                 &k, &err);
+    int rc =
+        cq_test_exec(cs->ro,
+                     "SELECT true AS t, false AS f, 'h\xc3\xa9llo \xe6\x97\xa5\xe6\x9c\xac "
+                     "\xf0\x9f\x98\x80'::text AS u, '\\xdeadbeef'::bytea AS b, 'ab'::char(4) AS c,"
+                     " 'v'::varchar(3) AS v, 'nm'::name AS n, E'tab\\there \"q\"' AS e",
+                     &k, &err);
     if (rc != CQ_OK) {
         fail_msg("%s", err.msg);
     }
     expect_col(&k, 0, "t", "bool", CQ_V_BOOL);
-    expect(&k, 0, 0, CQ_V_BOOL, "true");
-    expect(&k, 0, 1, CQ_V_BOOL, "false");
+    cq_test_cap_expect(&k, 0, 0, CQ_V_BOOL, "true");
+    cq_test_cap_expect(&k, 0, 1, CQ_V_BOOL, "false");
     expect_col(&k, 2, "u", "text", CQ_V_STRING);
-    expect(&k, 0, 2, CQ_V_STRING, "h\xc3\xa9llo \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
+    cq_test_cap_expect(&k, 0, 2, CQ_V_STRING,
+                       "h\xc3\xa9llo \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
     expect_col(&k, 3, "b", "bytea", CQ_V_STRING);
-    expect(&k, 0, 3, CQ_V_STRING, "\\xdeadbeef");
+    cq_test_cap_expect(&k, 0, 3, CQ_V_STRING, "\\xdeadbeef");
     expect_col(&k, 4, "c", "bpchar", CQ_V_STRING);
-    expect(&k, 0, 4, CQ_V_STRING, "ab  ");
+    cq_test_cap_expect(&k, 0, 4, CQ_V_STRING, "ab  ");
     expect_col(&k, 5, "v", "varchar", CQ_V_STRING);
     expect_col(&k, 6, "n", "name", CQ_V_STRING);
-    expect(&k, 0, 7, CQ_V_STRING, "tab\there \"q\"");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 7, CQ_V_STRING, "tab\there \"q\"");
+    cq_test_cap_free(&k);
 
     /* 10 MB in one value */
-    rc = run(cs->ro, "SELECT repeat('x', 10485760) || 'END' AS big", &k, &err);
+    rc = cq_test_exec(cs->ro, "SELECT repeat('x', 10485760) || 'END' AS big", &k, &err);
     assert_int_equal(rc, CQ_OK);
-    const struct cval *v = V(&k, 0, 0);
+    const struct cq_test_cval *v = cq_test_cap_value(&k, 0, 0);
     assert_int_equal(v->len, 10485760 + 3);
     assert_int_equal(strspn(v->p, "x"), 10485760);
     assert_string_equal(v->p + 10485760, "END");
-    cap_free(&k);
+    cq_test_cap_free(&k);
 }
 
 static void test_types_date_time(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    int rc =
-        run(cs->ro,
-            "SELECT '2024-01-02'::date AS d, 'infinity'::date AS di,"
-            " '2024-01-02 03:04:05.123'::timestamp AS ts, '2024-01-02 03:04:05'::timestamp AS ts0,"
-            " '2024-01-02 03:04:05.123+00'::timestamptz AS tz, '-infinity'::timestamptz AS tzi,"
-            " '0044-03-15 12:00:00 BC'::timestamp AS bc, '03:04:05.5'::time AS t,"
-            " '03:04:05+02'::timetz AS ttz, '1 day 02:03:04'::interval AS i,"
-            " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u, '10.1.2.3/32'::inet AS ip,"
-            " '2024-06-30 23:59:59.999999-07:30'::timestamptz AS tz2",
-            &k, &err);
+    int rc = cq_test_exec(
+        cs->ro,
+        "SELECT '2024-01-02'::date AS d, 'infinity'::date AS di,"
+        " '2024-01-02 03:04:05.123'::timestamp AS ts, '2024-01-02 03:04:05'::timestamp AS ts0,"
+        " '2024-01-02 03:04:05.123+00'::timestamptz AS tz, '-infinity'::timestamptz AS tzi,"
+        " '0044-03-15 12:00:00 BC'::timestamp AS bc, '03:04:05.5'::time AS t,"
+        " '03:04:05+02'::timetz AS ttz, '1 day 02:03:04'::interval AS i,"
+        " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u, '10.1.2.3/32'::inet AS ip,"
+        " '2024-06-30 23:59:59.999999-07:30'::timestamptz AS tz2",
+        &k, &err);
     if (rc != CQ_OK) {
         fail_msg("%s", err.msg);
     }
     expect_col(&k, 0, "d", "date", CQ_V_STRING);
-    expect(&k, 0, 0, CQ_V_STRING, "2024-01-02");
-    expect(&k, 0, 1, CQ_V_STRING, "infinity");
+    cq_test_cap_expect(&k, 0, 0, CQ_V_STRING, "2024-01-02");
+    cq_test_cap_expect(&k, 0, 1, CQ_V_STRING, "infinity");
     expect_col(&k, 2, "ts", "timestamp", CQ_V_STRING);
-    expect(&k, 0, 2, CQ_V_STRING, "2024-01-02T03:04:05.123");
-    expect(&k, 0, 3, CQ_V_STRING, "2024-01-02T03:04:05");
+    cq_test_cap_expect(&k, 0, 2, CQ_V_STRING, "2024-01-02T03:04:05.123");
+    cq_test_cap_expect(&k, 0, 3, CQ_V_STRING, "2024-01-02T03:04:05");
     expect_col(&k, 4, "tz", "timestamptz", CQ_V_STRING);
-    expect(&k, 0, 4, CQ_V_STRING, "2024-01-02T03:04:05.123+00:00");
-    expect(&k, 0, 5, CQ_V_STRING, "-infinity");
-    expect(&k, 0, 6, CQ_V_STRING, "0044-03-15 12:00:00 BC");
+    cq_test_cap_expect(&k, 0, 4, CQ_V_STRING, "2024-01-02T03:04:05.123+00:00");
+    cq_test_cap_expect(&k, 0, 5, CQ_V_STRING, "-infinity");
+    cq_test_cap_expect(&k, 0, 6, CQ_V_STRING, "0044-03-15 12:00:00 BC");
     expect_col(&k, 7, "t", "time", CQ_V_STRING);
-    expect(&k, 0, 7, CQ_V_STRING, "03:04:05.5");
+    cq_test_cap_expect(&k, 0, 7, CQ_V_STRING, "03:04:05.5");
     expect_col(&k, 8, "ttz", "timetz", CQ_V_STRING);
-    expect(&k, 0, 8, CQ_V_STRING, "03:04:05+02");
+    cq_test_cap_expect(&k, 0, 8, CQ_V_STRING, "03:04:05+02");
     expect_col(&k, 9, "i", "interval", CQ_V_STRING);
-    expect(&k, 0, 9, CQ_V_STRING, "1 day 02:03:04");
+    cq_test_cap_expect(&k, 0, 9, CQ_V_STRING, "1 day 02:03:04");
     expect_col(&k, 10, "u", "uuid", CQ_V_STRING);
-    expect(&k, 0, 10, CQ_V_STRING, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    cq_test_cap_expect(&k, 0, 10, CQ_V_STRING, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
     expect_col(&k, 11, "ip", "inet", CQ_V_STRING);
-    expect(&k, 0, 11, CQ_V_STRING, "10.1.2.3");
-    expect(&k, 0, 12, CQ_V_STRING, "2024-07-01T07:29:59.999999+00:00");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 11, CQ_V_STRING, "10.1.2.3");
+    cq_test_cap_expect(&k, 0, 12, CQ_V_STRING, "2024-07-01T07:29:59.999999+00:00");
+    cq_test_cap_free(&k);
 
     /* offsets in other session time zones: +hh:mm, -hh, and a historical +hh:mm:ss */
-    struct opts multi = {.multi = true};
+    struct cq_test_exec_opts multi = {.multi = true};
     static const struct {
         const char *zone, *want;
     } zones[] = {
@@ -520,97 +253,99 @@ static void test_types_date_time(void **state)
         char sql[256];
         snprintf(sql, sizeof(sql), "SET TimeZone = '%s'; SELECT '%s'::timestamptz AS z",
                  zones[i].zone, i == 2 ? "1900-01-01 00:00:00+00" : "2024-01-02 03:04:05+00");
-        rc = run_opts(cs->ro, sql, &multi, &k, &err);
+        rc = cq_test_exec_opts(cs->ro, sql, &multi, &k, &err);
         if (rc != CQ_OK) {
             fail_msg("%s", err.msg);
         }
-        expect(&k, 0, 0, CQ_V_STRING, zones[i].want);
-        cap_free(&k);
+        cq_test_cap_expect(&k, 0, 0, CQ_V_STRING, zones[i].want);
+        cq_test_cap_free(&k);
     }
 }
 
 static void test_types_json(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    int rc = run(cs->ro,
-                 "SELECT '{\"b\": 1,  \"a\":[1,2]}'::json AS j,"
-                 " '{\"b\":1,\"a\":[true,null,\"x\\\"y\"]}'::jsonb AS jb, '3'::jsonb AS n",
-                 &k, &err);
+    int rc = cq_test_exec(cs->ro,
+                          "SELECT '{\"b\": 1,  \"a\":[1,2]}'::json AS j,"
+                          " '{\"b\":1,\"a\":[true,null,\"x\\\"y\"]}'::jsonb AS jb, '3'::jsonb AS n",
+                          &k, &err);
     if (rc != CQ_OK) {
         fail_msg("%s", err.msg);
     }
     expect_col(&k, 0, "j", "json", CQ_V_JSON);
     expect_col(&k, 1, "jb", "jsonb", CQ_V_JSON);
-    expect(&k, 0, 0, CQ_V_JSON, "{\"b\": 1,  \"a\":[1,2]}"); /* json keeps its text */
-    expect(&k, 0, 1, CQ_V_JSON, "{\"a\": [true, null, \"x\\\"y\"], \"b\": 1}");
+    cq_test_cap_expect(&k, 0, 0, CQ_V_JSON, "{\"b\": 1,  \"a\":[1,2]}"); /* json keeps its text */
+    cq_test_cap_expect(&k, 0, 1, CQ_V_JSON, "{\"a\": [true, null, \"x\\\"y\"], \"b\": 1}");
     expect_json(&k, 0, 1, "{\"a\":[true,null,\"x\\\"y\"],\"b\":1}");
-    expect(&k, 0, 2, CQ_V_JSON, "3");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 2, CQ_V_JSON, "3");
+    cq_test_cap_free(&k);
 }
 
 static void test_types_arrays(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    int rc =
-        run(cs->ro,
-            "SELECT ARRAY[1,2,NULL]::int[] AS i,"
-            " ARRAY['a\"b', 'c,d', NULL, 'NULL', '', 'back\\slash', ' sp ', '{x}',"
-            "       E'line\\nbreak', '\xc3\xa9\xf0\x9f\x98\x80']::text[] AS t,"
-            " '{{1,2},{3,4}}'::int8[] AS m, '[0:1]={1,2}'::int2[] AS b,"
-            " ARRAY[true,false] AS bo, ARRAY[1.5,'NaN']::numeric[] AS nu,"
-            " ARRAY['{\"a\":1}'::jsonb,'[1]', 'null'] AS jb,"
-            " ARRAY['2024-01-02 03:04:05+00'::timestamptz] AS tz,"
-            " ARRAY['2024-01-02 03:04:05.5'::timestamp] AS ts,"
-            " ARRAY['2024-01-02'::date, NULL] AS d, '{}'::int4[] AS e,"
-            " ARRAY['a b', 'x']::varchar[] AS v, ARRAY[1.5, 'Infinity']::float8[] AS f,"
-            " '{{\"a\",\"b\"},{NULL,\"d\"}}'::text[] AS t2,"
-            " ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid] AS u,"
-            " ARRAY['{\"k\": [1, 2]}'::json] AS js, ARRAY['(1,2),(0,0)'::box, '(3,4),(2,2)'] AS bx,"
-            " '[1:1][0:1]={{1,2}}'::int[] AS bd",
-            &k, &err);
+    int rc = cq_test_exec(
+        cs->ro,
+        "SELECT ARRAY[1,2,NULL]::int[] AS i,"
+        " ARRAY['a\"b', 'c,d', NULL, 'NULL', '', 'back\\slash', ' sp ', '{x}',"
+        "       E'line\\nbreak', '\xc3\xa9\xf0\x9f\x98\x80']::text[] AS t,"
+        " '{{1,2},{3,4}}'::int8[] AS m, '[0:1]={1,2}'::int2[] AS b,"
+        " ARRAY[true,false] AS bo, ARRAY[1.5,'NaN']::numeric[] AS nu,"
+        " ARRAY['{\"a\":1}'::jsonb,'[1]', 'null'] AS jb,"
+        " ARRAY['2024-01-02 03:04:05+00'::timestamptz] AS tz,"
+        " ARRAY['2024-01-02 03:04:05.5'::timestamp] AS ts,"
+        " ARRAY['2024-01-02'::date, NULL] AS d, '{}'::int4[] AS e,"
+        " ARRAY['a b', 'x']::varchar[] AS v, ARRAY[1.5, 'Infinity']::float8[] AS f,"
+        " '{{\"a\",\"b\"},{NULL,\"d\"}}'::text[] AS t2,"
+        " ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid] AS u,"
+        " ARRAY['{\"k\": [1, 2]}'::json] AS js, ARRAY['(1,2),(0,0)'::box, '(3,4),(2,2)'] AS bx,"
+        " '[1:1][0:1]={{1,2}}'::int[] AS bd",
+        &k, &err);
     if (rc != CQ_OK) {
         fail_msg("%s", err.msg);
     }
     expect_col(&k, 0, "i", "_int4", CQ_V_JSON);
     expect_col(&k, 1, "t", "_text", CQ_V_JSON);
-    expect(&k, 0, 0, CQ_V_JSON, "[1,2,null]");
+    cq_test_cap_expect(&k, 0, 0, CQ_V_JSON, "[1,2,null]");
     expect_json(&k, 0, 1,
                 "[\"a\\\"b\",\"c,d\",null,\"NULL\",\"\",\"back\\\\slash\",\" sp \",\"{x}\","
                 "\"line\\nbreak\",\"\xc3\xa9\xf0\x9f\x98\x80\"]");
-    expect(&k, 0, 2, CQ_V_JSON, "[[1,2],[3,4]]");
-    expect(&k, 0, 3, CQ_V_JSON, "[1,2]");
-    expect(&k, 0, 4, CQ_V_JSON, "[true,false]");
-    expect(&k, 0, 5, CQ_V_JSON, "[1.5,\"NaN\"]");
+    cq_test_cap_expect(&k, 0, 2, CQ_V_JSON, "[[1,2],[3,4]]");
+    cq_test_cap_expect(&k, 0, 3, CQ_V_JSON, "[1,2]");
+    cq_test_cap_expect(&k, 0, 4, CQ_V_JSON, "[true,false]");
+    cq_test_cap_expect(&k, 0, 5, CQ_V_JSON, "[1.5,\"NaN\"]");
     expect_json(&k, 0, 6, "[{\"a\":1},[1],null]");
-    expect(&k, 0, 7, CQ_V_JSON, "[\"2024-01-02T03:04:05+00:00\"]");
-    expect(&k, 0, 8, CQ_V_JSON, "[\"2024-01-02T03:04:05.5\"]");
-    expect(&k, 0, 9, CQ_V_JSON, "[\"2024-01-02\",null]");
-    expect(&k, 0, 10, CQ_V_JSON, "[]");
-    expect(&k, 0, 11, CQ_V_JSON, "[\"a b\",\"x\"]");
-    expect(&k, 0, 12, CQ_V_JSON, "[1.5,\"Infinity\"]");
-    expect(&k, 0, 13, CQ_V_JSON, "[[\"a\",\"b\"],[null,\"d\"]]");
-    expect(&k, 0, 14, CQ_V_JSON, "[\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"]");
+    cq_test_cap_expect(&k, 0, 7, CQ_V_JSON, "[\"2024-01-02T03:04:05+00:00\"]");
+    cq_test_cap_expect(&k, 0, 8, CQ_V_JSON, "[\"2024-01-02T03:04:05.5\"]");
+    cq_test_cap_expect(&k, 0, 9, CQ_V_JSON, "[\"2024-01-02\",null]");
+    cq_test_cap_expect(&k, 0, 10, CQ_V_JSON, "[]");
+    cq_test_cap_expect(&k, 0, 11, CQ_V_JSON, "[\"a b\",\"x\"]");
+    cq_test_cap_expect(&k, 0, 12, CQ_V_JSON, "[1.5,\"Infinity\"]");
+    cq_test_cap_expect(&k, 0, 13, CQ_V_JSON, "[[\"a\",\"b\"],[null,\"d\"]]");
+    cq_test_cap_expect(&k, 0, 14, CQ_V_JSON, "[\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"]");
     expect_json(&k, 0, 15, "[{\"k\":[1,2]}]");
-    expect(&k, 0, 16, CQ_V_JSON, "[\"(1,2),(0,0)\",\"(3,4),(2,2)\"]"); /* ';' delimiter */
-    expect(&k, 0, 17, CQ_V_JSON, "[[1,2]]");
+    cq_test_cap_expect(&k, 0, 16, CQ_V_JSON,
+                       "[\"(1,2),(0,0)\",\"(3,4),(2,2)\"]"); /* ';' delimiter */
+    cq_test_cap_expect(&k, 0, 17, CQ_V_JSON, "[[1,2]]");
     for (size_t i = 0; i < k.n_cols; i++) {
         json_error_t je;
-        json_t *j = json_loadb(V(&k, 0, i)->p, V(&k, 0, i)->len, JSON_DECODE_ANY, &je);
+        json_t *j = json_loadb(cq_test_cap_value(&k, 0, i)->p, cq_test_cap_value(&k, 0, i)->len,
+                               JSON_DECODE_ANY, &je);
         if (j == NULL) {
-            fail_msg("column %s is not valid JSON: %s", k.names[i], V(&k, 0, i)->p);
+            fail_msg("column %s is not valid JSON: %s", k.names[i], cq_test_cap_value(&k, 0, i)->p);
         }
         json_decref(j);
     }
-    cap_free(&k);
+    cq_test_cap_free(&k);
 }
 
 static void test_types_nulls(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     static const char *const types[] = {
         "int2",     "int4",    "int8",  "numeric", "float4",    "float8",      "bool",
         "text",     "varchar", "bytea", "date",    "timestamp", "timestamptz", "time",
@@ -625,35 +360,36 @@ static void test_types_nulls(void **state)
         size_t len = strlen(sql);
         snprintf(sql + len, sizeof(sql) - len, "%sNULL::%s AS c%zu", i ? ", " : "", casts[i], i);
     }
-    struct cap k = {0};
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->ro, sql, &k, &err), CQ_OK);
+    assert_int_equal(cq_test_exec(cs->ro, sql, &k, &err), CQ_OK);
     assert_int_equal(k.n_cols, n);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(k.types[i], types[i]);
-        expect(&k, 0, i, CQ_V_NULL, NULL);
+        cq_test_cap_expect(&k, 0, i, CQ_V_NULL, NULL);
     }
-    cap_free(&k);
+    cq_test_cap_free(&k);
 }
 
 /* ---- parameters -------------------------------------------------------------------------- */
 
 static void test_params_inferred_and_explicit(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     const struct cq_param inferred[] = {
         {.type = CQ_P_INT, .text = "41", .len = 2},
         {.type = CQ_P_TEXT, .text = "hello", .len = 5},
     };
-    struct opts o = {.params = inferred, .n_params = 2};
-    assert_int_equal(run_opts(cs->ro, "SELECT $1::int + 1 AS x, $2 AS t", &o, &k, &err), CQ_OK);
+    struct cq_test_exec_opts o = {.params = inferred, .n_params = 2};
+    assert_int_equal(cq_test_exec_opts(cs->ro, "SELECT $1::int + 1 AS x, $2 AS t", &o, &k, &err),
+                     CQ_OK);
     expect_col(&k, 0, "x", "int4", CQ_V_NUMBER);
-    expect(&k, 0, 0, CQ_V_NUMBER, "42");
+    cq_test_cap_expect(&k, 0, 0, CQ_V_NUMBER, "42");
     expect_col(&k, 1, "t", "text", CQ_V_STRING);
-    expect(&k, 0, 1, CQ_V_STRING, "hello");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 1, CQ_V_STRING, "hello");
+    cq_test_cap_free(&k);
 
     const struct cq_param ex[] = {
         {CQ_P_INT, true, "5", 1},
@@ -669,10 +405,10 @@ static void test_params_inferred_and_explicit(void **state)
     };
     o.params = ex;
     o.n_params = 10;
-    int rc = run_opts(cs->ro,
-                      "SELECT $1 AS a, $2 AS b, $3 AS c, $4 AS d, $5 AS e, $6 AS f,"
-                      " $7 AS g, $8 AS h, $9 AS i, $10::int AS j",
-                      &o, &k, &err);
+    int rc = cq_test_exec_opts(cs->ro,
+                               "SELECT $1 AS a, $2 AS b, $3 AS c, $4 AS d, $5 AS e, $6 AS f,"
+                               " $7 AS g, $8 AS h, $9 AS i, $10::int AS j",
+                               &o, &k, &err);
     if (rc != CQ_OK) {
         fail_msg("%s", err.msg);
     }
@@ -681,189 +417,199 @@ static void test_params_inferred_and_explicit(void **state)
     for (size_t i = 0; i < 10; i++) {
         assert_string_equal(k.types[i], want_types[i]);
     }
-    expect(&k, 0, 0, CQ_V_NUMBER, "5");
-    expect(&k, 0, 1, CQ_V_NUMBER, "2.5");
-    expect(&k, 0, 2, CQ_V_NUMBER, "12345678901234567890.123");
-    expect(&k, 0, 3, CQ_V_STRING, "007");
-    expect(&k, 0, 4, CQ_V_BOOL, "true");
-    expect(&k, 0, 5, CQ_V_JSON, "{\"k\":[1]}");
-    expect(&k, 0, 6, CQ_V_STRING, "2024-01-02");
-    expect(&k, 0, 7, CQ_V_STRING, "2024-01-02T03:04:05");
-    expect(&k, 0, 8, CQ_V_STRING, "2024-01-02T01:04:05+00:00");
-    expect(&k, 0, 9, CQ_V_NULL, NULL);
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_NUMBER, "5");
+    cq_test_cap_expect(&k, 0, 1, CQ_V_NUMBER, "2.5");
+    cq_test_cap_expect(&k, 0, 2, CQ_V_NUMBER, "12345678901234567890.123");
+    cq_test_cap_expect(&k, 0, 3, CQ_V_STRING, "007");
+    cq_test_cap_expect(&k, 0, 4, CQ_V_BOOL, "true");
+    cq_test_cap_expect(&k, 0, 5, CQ_V_JSON, "{\"k\":[1]}");
+    cq_test_cap_expect(&k, 0, 6, CQ_V_STRING, "2024-01-02");
+    cq_test_cap_expect(&k, 0, 7, CQ_V_STRING, "2024-01-02T03:04:05");
+    cq_test_cap_expect(&k, 0, 8, CQ_V_STRING, "2024-01-02T01:04:05+00:00");
+    cq_test_cap_expect(&k, 0, 9, CQ_V_NULL, NULL);
+    cq_test_cap_free(&k);
 }
 
 static void test_params_wrong_count(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     const struct cq_param two[] = {{CQ_P_INT, false, "1", 1}, {CQ_P_INT, false, "2", 1}};
-    struct opts o = {.params = two, .n_params = 2};
-    assert_int_equal(run_opts(cs->ro, "SELECT $1, $3", &o, &k, &err), CQ_EINVAL);
+    struct cq_test_exec_opts o = {.params = two, .n_params = 2};
+    assert_int_equal(cq_test_exec_opts(cs->ro, "SELECT $1, $3", &o, &k, &err), CQ_EINVAL);
     assert_string_equal(err.msg, "statement uses $1..$3 but 2 parameters were given");
     o.n_params = 1;
-    assert_int_equal(run_opts(cs->ro, "SELECT 1", &o, &k, &err), CQ_EINVAL);
+    assert_int_equal(cq_test_exec_opts(cs->ro, "SELECT 1", &o, &k, &err), CQ_EINVAL);
     assert_string_equal(err.msg, "statement uses no parameters but 1 was given");
     o.n_params = 0;
-    assert_int_equal(run_opts(cs->ro, "SELECT $1", &o, &k, &err), CQ_EINVAL);
+    assert_int_equal(cq_test_exec_opts(cs->ro, "SELECT $1", &o, &k, &err), CQ_EINVAL);
     assert_string_equal(err.msg, "statement uses $1 but no parameters were given");
     assert_int_equal(k.n_columns_calls, 0); /* nothing reached the sink */
-    cap_free(&k);
+    cq_test_cap_free(&k);
 }
 
 static void test_params_type_error_and_syntax(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->ro, "SELECT 'abc'::int", &k, &err), CQ_EBACKEND);
+    assert_int_equal(cq_test_exec(cs->ro, "SELECT 'abc'::int", &k, &err), CQ_EBACKEND);
     assert_string_equal(err.backend_code, "22P02");
     assert_true(cq_has_prefix(
         err.msg, "connection 'ro': ERROR: invalid input syntax for type integer: \"abc\""));
     assert_non_null(strstr(err.msg, "at character 8"));
     const struct cq_param p[] = {{CQ_P_TEXT, false, "abc", 3}};
-    struct opts o = {.params = p, .n_params = 1};
-    assert_int_equal(run_opts(cs->ro, "SELECT $1::int", &o, &k, &err), CQ_EBACKEND);
+    struct cq_test_exec_opts o = {.params = p, .n_params = 1};
+    assert_int_equal(cq_test_exec_opts(cs->ro, "SELECT $1::int", &o, &k, &err), CQ_EBACKEND);
     assert_string_equal(err.backend_code, "22P02");
-    assert_int_equal(run(cs->ro, "SELEC 1", &k, &err), CQ_EBACKEND);
+    assert_int_equal(cq_test_exec(cs->ro, "SELEC 1", &k, &err), CQ_EBACKEND);
     assert_string_equal(err.backend_code, "42601");
     assert_non_null(strstr(err.msg, "at character 1"));
-    assert_int_equal(run(cs->ro, "  -- nothing\n ; ", &k, &err), CQ_EINVAL);
+    assert_int_equal(cq_test_exec(cs->ro, "  -- nothing\n ; ", &k, &err), CQ_EINVAL);
     assert_string_equal(err.msg, "the SQL holds no statement");
     /* the session is fine afterwards */
-    assert_int_equal(count_of(cs->ro, "SELECT 7"), 7);
-    cap_free(&k);
+    assert_int_equal(cq_test_scalar_long(cs->ro, "SELECT 7"), 7);
+    cq_test_cap_free(&k);
 }
 
 static void test_params_injection_stays_data(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     const char *evil = "'; DROP TABLE victims; --";
-    must(cs->rw, "CREATE TABLE victims (v text)");
+    cq_test_must_exec(cs->rw, "CREATE TABLE victims (v text)");
     const struct cq_param p[] = {{CQ_P_TEXT, false, evil, strlen(evil)}};
-    struct opts o = {.params = p, .n_params = 1};
-    assert_int_equal(run_opts(cs->rw, "INSERT INTO victims VALUES ($1)", &o, &k, &err), CQ_OK);
-    cap_free(&k);
-    assert_int_equal(run_opts(cs->rw, "SELECT v FROM victims WHERE v = $1", &o, &k, &err), CQ_OK);
+    struct cq_test_exec_opts o = {.params = p, .n_params = 1};
+    assert_int_equal(cq_test_exec_opts(cs->rw, "INSERT INTO victims VALUES ($1)", &o, &k, &err),
+                     CQ_OK);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_exec_opts(cs->rw, "SELECT v FROM victims WHERE v = $1", &o, &k, &err),
+                     CQ_OK);
     assert_int_equal(k.n_rows, 1);
-    expect(&k, 0, 0, CQ_V_STRING, evil);
-    cap_free(&k);
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM victims"), 1);
-    must(cs->rw, "DROP TABLE victims");
+    cq_test_cap_expect(&k, 0, 0, CQ_V_STRING, evil);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM victims"), 1);
+    cq_test_must_exec(cs->rw, "DROP TABLE victims");
 }
 
 static void test_params_dollar_in_literals(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->ro,
-                         "SELECT '$1' AS s, $$ $2 $$ AS d, \"?column?\" FROM (SELECT 1) "
-                         "AS x(\"?column?\") -- $3",
-                         &k, &err),
+    assert_int_equal(cq_test_exec(cs->ro,
+                                  "SELECT '$1' AS s, $$ $2 $$ AS d, \"?column?\" FROM (SELECT 1) "
+                                  "AS x(\"?column?\") -- $3",
+                                  &k, &err),
                      CQ_OK);
-    expect(&k, 0, 0, CQ_V_STRING, "$1");
-    expect(&k, 0, 1, CQ_V_STRING, " $2 ");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_STRING, "$1");
+    cq_test_cap_expect(&k, 0, 1, CQ_V_STRING, " $2 ");
+    cq_test_cap_free(&k);
     const struct cq_param p[] = {{CQ_P_INT, false, "7", 1}};
-    struct opts o = {.params = p, .n_params = 1};
-    assert_int_equal(run_opts(cs->ro, "SELECT '$1' AS s, $1::int AS n", &o, &k, &err), CQ_OK);
-    expect(&k, 0, 0, CQ_V_STRING, "$1");
-    expect(&k, 0, 1, CQ_V_NUMBER, "7");
-    cap_free(&k);
+    struct cq_test_exec_opts o = {.params = p, .n_params = 1};
+    assert_int_equal(cq_test_exec_opts(cs->ro, "SELECT '$1' AS s, $1::int AS n", &o, &k, &err),
+                     CQ_OK);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_STRING, "$1");
+    cq_test_cap_expect(&k, 0, 1, CQ_V_NUMBER, "7");
+    cq_test_cap_free(&k);
 }
 
 /* ---- several statements, CALL ---------------------------------------------------------- */
 
 static void test_multi_statements(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->ro, "SELECT 1; SELECT 2", &k, &err), CQ_EINVAL);
+    assert_int_equal(cq_test_exec(cs->ro, "SELECT 1; SELECT 2", &k, &err), CQ_EINVAL);
     assert_string_equal(err.msg,
                         "the SQL holds 2 statements; run one at a time or pass --allow-multi");
     assert_int_equal(k.n_columns_calls, 0);
 
-    struct opts o = {.multi = true};
-    assert_int_equal(run_opts(cs->ro, "SELECT 1 AS a; SELECT 2 AS b, 3 AS c;", &o, &k, &err),
-                     CQ_OK);
+    struct cq_test_exec_opts o = {.multi = true};
+    assert_int_equal(
+        cq_test_exec_opts(cs->ro, "SELECT 1 AS a; SELECT 2 AS b, 3 AS c;", &o, &k, &err), CQ_OK);
     assert_int_equal(k.n_columns_calls, 1); /* only the last statement reaches the sink */
     expect_col(&k, 0, "b", "int4", CQ_V_NUMBER);
     assert_int_equal(k.n_rows, 1);
-    expect(&k, 0, 1, CQ_V_NUMBER, "3");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 1, CQ_V_NUMBER, "3");
+    cq_test_cap_free(&k);
 
-    must(cs->rw, "CREATE TABLE m (v text)");
+    cq_test_must_exec(cs->rw, "CREATE TABLE m (v text)");
     const struct cq_param p[] = {{CQ_P_TEXT, false, "a", 1}, {CQ_P_TEXT, false, "b", 1}};
     o.params = p;
     o.n_params = 2;
     assert_int_equal(
-        run_opts(cs->rw, "INSERT INTO m VALUES ($1); SELECT count(*) FROM m WHERE v IN ($1, $2)",
-                 &o, &k, &err),
+        cq_test_exec_opts(cs->rw,
+                          "INSERT INTO m VALUES ($1); SELECT count(*) FROM m WHERE v IN ($1, $2)",
+                          &o, &k, &err),
         CQ_OK);
-    expect(&k, 0, 0, CQ_V_NUMBER, "1");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_NUMBER, "1");
+    cq_test_cap_free(&k);
 
     /* a transaction inside one call is fine; one left open is rolled back and refused */
-    must(cs->rw, "BEGIN; INSERT INTO m VALUES ('c'); COMMIT");
+    cq_test_must_exec(cs->rw, "BEGIN; INSERT INTO m VALUES ('c'); COMMIT");
     o.params = NULL;
     o.n_params = 0;
-    assert_int_equal(run_opts(cs->rw, "BEGIN; INSERT INTO m VALUES ('d')", &o, &k, &err),
+    assert_int_equal(cq_test_exec_opts(cs->rw, "BEGIN; INSERT INTO m VALUES ('d')", &o, &k, &err),
                      CQ_EINVAL);
     assert_string_equal(err.msg,
                         "connection 'rw': transactions cannot span calls; put BEGIN...COMMIT "
                         "in one call with --allow-multi");
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM m WHERE v = 'd'"), 0);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM m WHERE v = 'd'"), 0);
     /* an error in the middle: earlier statements stay committed, later ones never run */
-    assert_int_equal(run_opts(cs->rw,
-                              "INSERT INTO m VALUES ('e'); SELECT 1/0; INSERT INTO m VALUES ('f')",
-                              &o, &k, &err),
-                     CQ_EBACKEND);
+    assert_int_equal(
+        cq_test_exec_opts(cs->rw,
+                          "INSERT INTO m VALUES ('e'); SELECT 1/0; INSERT INTO m VALUES ('f')", &o,
+                          &k, &err),
+        CQ_EBACKEND);
     assert_string_equal(err.backend_code, "22012");
     assert_non_null(strstr(err.msg, "[statement 2 of 3]"));
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM m WHERE v IN ('a', 'c', 'e')"), 3);
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM m WHERE v = 'f'"), 0);
     assert_int_equal(
-        run_opts(cs->rw, "BEGIN; INSERT INTO m VALUES ('g'); SELECT 1/0; COMMIT", &o, &k, &err),
-        CQ_EBACKEND);
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM m WHERE v = 'g'"), 0);
-    must(cs->rw, "DROP TABLE m");
-    cap_free(&k);
+        cq_test_scalar_long(cs->rw, "SELECT count(*) FROM m WHERE v IN ('a', 'c', 'e')"), 3);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM m WHERE v = 'f'"), 0);
+    assert_int_equal(cq_test_exec_opts(cs->rw,
+                                       "BEGIN; INSERT INTO m VALUES ('g'); SELECT 1/0; COMMIT", &o,
+                                       &k, &err),
+                     CQ_EBACKEND);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM m WHERE v = 'g'"), 0);
+    cq_test_must_exec(cs->rw, "DROP TABLE m");
+    cq_test_cap_free(&k);
 }
 
 static void test_call_procedure_and_function(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    must(cs->rw, "CREATE PROCEDURE addp(a int, b int, INOUT s int) LANGUAGE plpgsql AS $$\n"
-                 "BEGIN s := a + b; END; $$");
-    must(cs->rw, "CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql AS 'SELECT x * 2'");
-    must(cs->rw, "CREATE TABLE calls (v int); CREATE PROCEDURE ins(x int) LANGUAGE sql AS $$ "
-                 "INSERT INTO calls VALUES (x); INSERT INTO calls VALUES (x + 1) $$");
+    cq_test_must_exec(cs->rw,
+                      "CREATE PROCEDURE addp(a int, b int, INOUT s int) LANGUAGE plpgsql AS $$\n"
+                      "BEGIN s := a + b; END; $$");
+    cq_test_must_exec(cs->rw,
+                      "CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql AS 'SELECT x * 2'");
+    cq_test_must_exec(cs->rw,
+                      "CREATE TABLE calls (v int); CREATE PROCEDURE ins(x int) LANGUAGE sql AS $$ "
+                      "INSERT INTO calls VALUES (x); INSERT INTO calls VALUES (x + 1) $$");
     const struct cq_param p[] = {{CQ_P_INT, false, "2", 1}, {CQ_P_INT, false, "3", 1}};
-    struct opts o = {.params = p, .n_params = 2};
-    int rc = run_opts(cs->rw, "CALL addp($1, $2, NULL)", &o, &k, &err);
+    struct cq_test_exec_opts o = {.params = p, .n_params = 2};
+    int rc = cq_test_exec_opts(cs->rw, "CALL addp($1, $2, NULL)", &o, &k, &err);
     if (rc != CQ_OK) {
         fail_msg("%s", err.msg);
     }
     expect_col(&k, 0, "s", "int4", CQ_V_NUMBER);
-    expect(&k, 0, 0, CQ_V_NUMBER, "5");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_NUMBER, "5");
+    cq_test_cap_free(&k);
     o.n_params = 1;
-    assert_int_equal(run_opts(cs->ro, "SELECT twice($1) AS t", &o, &k, &err), CQ_OK);
-    expect(&k, 0, 0, CQ_V_NUMBER, "4");
-    cap_free(&k);
-    assert_int_equal(run_opts(cs->rw, "CALL ins($1)", &o, &k, &err), CQ_OK);
+    assert_int_equal(cq_test_exec_opts(cs->ro, "SELECT twice($1) AS t", &o, &k, &err), CQ_OK);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_NUMBER, "4");
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_exec_opts(cs->rw, "CALL ins($1)", &o, &k, &err), CQ_OK);
     assert_string_equal(k.command, "CALL");
     assert_int_equal(k.n_cols, 0);
-    cap_free(&k);
-    assert_int_equal(count_of(cs->rw, "SELECT sum(v) FROM calls"), 5);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT sum(v) FROM calls"), 5);
 }
 
 /* ---- timeouts, cancel, lost connection ------------------------------------------------------ */
@@ -874,15 +620,15 @@ static const char *const timeout_msg =
 
 static void test_timeout_server_side(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     char sql[128], marker[64];
     snprintf(marker, sizeof(marker), "it_pg_sleep_%ld", (long)getpid());
     snprintf(sql, sizeof(sql), "SELECT pg_sleep(10) /* %s */", marker);
-    struct opts o = {.timeout_ms = 500};
+    struct cq_test_exec_opts o = {.timeout_ms = 500};
     int64_t t0 = cq_now_ms();
-    assert_int_equal(run_opts(cs->rw, sql, &o, &k, &err), CQ_ETIMEOUT);
+    assert_int_equal(cq_test_exec_opts(cs->rw, sql, &o, &k, &err), CQ_ETIMEOUT);
     int64_t took = cq_now_ms() - t0;
     assert_string_equal(err.msg, timeout_msg);
     assert_string_equal(err.backend_code, "57014");
@@ -892,33 +638,35 @@ static void test_timeout_server_side(void **state)
     assert_false(cs->rw->broken);
     /* usable afterwards, with the timeout kept (and changed, and reset) on the session */
     char v[64];
-    assert_int_equal(run_opts(cs->rw, "SELECT current_setting('statement_timeout')", &o, &k, &err),
-                     CQ_OK);
-    expect(&k, 0, 0, CQ_V_STRING, "500ms");
-    cap_free(&k);
+    assert_int_equal(
+        cq_test_exec_opts(cs->rw, "SELECT current_setting('statement_timeout')", &o, &k, &err),
+        CQ_OK);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_STRING, "500ms");
+    cq_test_cap_free(&k);
     o.timeout_ms = 1500;
-    assert_int_equal(run_opts(cs->rw, "SELECT current_setting('statement_timeout')", &o, &k, &err),
-                     CQ_OK);
-    expect(&k, 0, 0, CQ_V_STRING, "1500ms");
-    cap_free(&k);
-    one(cs->rw, "SELECT current_setting('statement_timeout')", v, sizeof(v));
+    assert_int_equal(
+        cq_test_exec_opts(cs->rw, "SELECT current_setting('statement_timeout')", &o, &k, &err),
+        CQ_OK);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_STRING, "1500ms");
+    cq_test_cap_free(&k);
+    cq_test_scalar(cs->rw, "SELECT current_setting('statement_timeout')", v, sizeof(v));
     assert_string_equal(v, "0");
 }
 
 static void test_timeout_client_side(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     char sql[160], marker[64];
     /* the statement lifts the server-side limit: only the client deadline is left */
     snprintf(marker, sizeof(marker), "it_pg_client_%ld", (long)getpid());
     snprintf(sql, sizeof(sql), "SET statement_timeout = 0; SELECT pg_sleep(10) /* %s */", marker);
-    struct opts o = {.timeout_ms = 500, .multi = true};
-    assert_int_equal(run_opts(cs->rw, "SELECT 1", &o, &k, &err), CQ_OK); /* SETs 500 */
-    cap_free(&k);
+    struct cq_test_exec_opts o = {.timeout_ms = 500, .multi = true};
+    assert_int_equal(cq_test_exec_opts(cs->rw, "SELECT 1", &o, &k, &err), CQ_OK); /* SETs 500 */
+    cq_test_cap_free(&k);
     int64_t t0 = cq_now_ms();
-    assert_int_equal(run_opts(cs->rw, sql, &o, &k, &err), CQ_ETIMEOUT);
+    assert_int_equal(cq_test_exec_opts(cs->rw, sql, &o, &k, &err), CQ_ETIMEOUT);
     int64_t took = cq_now_ms() - t0;
     assert_string_equal(err.msg, timeout_msg);
     assert_string_equal(err.backend_code, "57014");
@@ -928,10 +676,11 @@ static void test_timeout_client_side(void **state)
     assert_false(cs->rw->broken);
     /* the user's SET made the remembered value stale: it is set again */
     o.multi = false;
-    assert_int_equal(run_opts(cs->rw, "SELECT current_setting('statement_timeout')", &o, &k, &err),
-                     CQ_OK);
-    expect(&k, 0, 0, CQ_V_STRING, "500ms");
-    cap_free(&k);
+    assert_int_equal(
+        cq_test_exec_opts(cs->rw, "SELECT current_setting('statement_timeout')", &o, &k, &err),
+        CQ_OK);
+    cq_test_cap_expect(&k, 0, 0, CQ_V_STRING, "500ms");
+    cq_test_cap_free(&k);
 }
 
 struct later {
@@ -945,55 +694,55 @@ static void *cancel_later(void *arg)
 {
     struct later *l = arg;
     struct cq_err err = {0};
-    sleep_ms(300);
+    cq_test_sleep_ms(300);
     l->rc = cq_drv_cancel(l->c, &err);
     return NULL;
 }
 
 static void test_cancel_from_another_thread(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     struct later l = {.c = cs->rw};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, cancel_later, &l), 0);
     int64_t t0 = cq_now_ms();
-    assert_int_equal(run(cs->rw, "SELECT pg_sleep(10)", &k, &err), CQ_ECANCELED);
+    assert_int_equal(cq_test_exec(cs->rw, "SELECT pg_sleep(10)", &k, &err), CQ_ECANCELED);
     pthread_join(t, NULL);
     assert_int_equal(l.rc, CQ_OK);
     assert_true(cq_now_ms() - t0 < 3000);
     assert_string_equal(err.msg, "connection 'rw': statement canceled");
     assert_false(cs->rw->broken);
-    assert_int_equal(count_of(cs->rw, "SELECT 5"), 5);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT 5"), 5);
     assert_int_equal(cq_drv_ping(cs->rw, &err), CQ_OK);
 }
 
 static void *terminate_later(void *arg)
 {
     struct later *l = arg;
-    sleep_ms(300);
-    struct cap k = {0};
+    cq_test_sleep_ms(300);
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     struct cq_stmt st = {.sql = l->sql};
-    struct cq_rowsink s = sink_of(&k);
+    struct cq_rowsink s = cq_test_cap_sink(&k);
     l->rc = cq_drv_exec(l->killer, &st, &s, &err);
-    cap_free(&k);
+    cq_test_cap_free(&k);
     return NULL;
 }
 
 static void test_lost_connection(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     struct later l = {.killer = cs->ro};
     char pid[32];
-    one(cs->rw, "SELECT pg_backend_pid()", pid, sizeof(pid));
+    cq_test_scalar(cs->rw, "SELECT pg_backend_pid()", pid, sizeof(pid));
     snprintf(l.sql, sizeof(l.sql), "SELECT pg_terminate_backend(%s)", pid);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, terminate_later, &l), 0);
-    assert_int_equal(run(cs->rw, "SELECT pg_sleep(10)", &k, &err), CQ_ECONNECT);
+    assert_int_equal(cq_test_exec(cs->rw, "SELECT pg_sleep(10)", &k, &err), CQ_ECONNECT);
     pthread_join(t, NULL);
     assert_int_equal(l.rc, CQ_OK);
     assert_true(cs->rw->broken);
@@ -1002,77 +751,77 @@ static void test_lost_connection(void **state)
     assert_true(cq_has_prefix(err.msg, "connection 'rw' ("));
     assert_non_null(strstr(err.msg, "lost connection: "));
     assert_int_equal(cq_drv_ping(cs->rw, &err), CQ_ECONNECT);
-    assert_int_equal(run(cs->rw, "SELECT 1", &k, &err), CQ_ECONNECT);
-    cap_free(&k);
+    assert_int_equal(cq_test_exec(cs->rw, "SELECT 1", &k, &err), CQ_ECONNECT);
+    cq_test_cap_free(&k);
 }
 
 /* ---- caps -------------------------------------------------------------------------------- */
 
 static void test_caps(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     char marker[64], sql[256];
     snprintf(marker, sizeof(marker), "it_pg_caps_%ld", (long)getpid());
     snprintf(sql, sizeof(sql), "SELECT g FROM generate_series(1, 1e6) g /* %s */", marker);
-    struct opts o = {.max_rows = 1000};
+    struct cq_test_exec_opts o = {.max_rows = 1000};
     int64_t t0 = cq_now_ms();
-    assert_int_equal(run_opts(cs->ro, sql, &o, &k, &err), CQ_OK);
+    assert_int_equal(cq_test_exec_opts(cs->ro, sql, &o, &k, &err), CQ_OK);
     assert_true(cq_now_ms() - t0 < 5000);
     assert_true(k.ended);
     assert_true(k.info.truncated);
     assert_string_equal(k.info.truncated_reason, "max_rows");
     assert_int_equal(k.info.row_count, 1000);
     assert_int_equal(k.n_rows, 1000);
-    expect(&k, 999, 0, CQ_V_NUMBER, "1000");
-    cap_free(&k);
+    cq_test_cap_expect(&k, 999, 0, CQ_V_NUMBER, "1000");
+    cq_test_cap_free(&k);
     long gone = gone_after_ms(cs->rw, marker);
     assert_true(gone >= 0 && gone <= 1000);
     assert_false(cs->ro->broken);
-    assert_int_equal(count_of(cs->ro, "SELECT 3"), 3);
+    assert_int_equal(cq_test_scalar_long(cs->ro, "SELECT 3"), 3);
 
-    o = (struct opts){.max_bytes = 10000};
-    assert_int_equal(run_opts(cs->ro, sql, &o, &k, &err), CQ_OK);
+    o = (struct cq_test_exec_opts){.max_bytes = 10000};
+    assert_int_equal(cq_test_exec_opts(cs->ro, sql, &o, &k, &err), CQ_OK);
     assert_true(k.info.truncated);
     assert_string_equal(k.info.truncated_reason, "max_bytes");
     assert_true(k.n_rows > 100 && k.n_rows < 10000);
-    cap_free(&k);
+    cq_test_cap_free(&k);
 
     /* a capped statement with side effects is not canceled: all 50 rows are inserted */
-    must(cs->rw, "CREATE TABLE capt (v int)");
-    o = (struct opts){.max_rows = 2};
-    assert_int_equal(run_opts(cs->rw,
-                              "INSERT INTO capt SELECT g FROM generate_series(1, 50) g "
-                              "RETURNING v",
-                              &o, &k, &err),
+    cq_test_must_exec(cs->rw, "CREATE TABLE capt (v int)");
+    o = (struct cq_test_exec_opts){.max_rows = 2};
+    assert_int_equal(cq_test_exec_opts(cs->rw,
+                                       "INSERT INTO capt SELECT g FROM generate_series(1, 50) g "
+                                       "RETURNING v",
+                                       &o, &k, &err),
                      CQ_OK);
     assert_true(k.info.truncated);
     assert_int_equal(k.n_rows, 2);
     assert_int_equal(k.info.rows_affected, 50);
     assert_string_equal(k.command, "INSERT 0 50");
-    cap_free(&k);
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM capt"), 50);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM capt"), 50);
 
     /* a failing sink stops the stream the same way and its error comes back */
     k.fail_at_row = 5;
-    assert_int_equal(run(cs->ro, sql, &k, &err), CQ_EIO);
+    assert_int_equal(cq_test_exec(cs->ro, sql, &k, &err), CQ_EIO);
     assert_string_equal(err.msg, "test sink: write failed");
     assert_int_equal(k.n_rows, 4);
     assert_false(k.ended);
-    cap_free(&k);
+    cq_test_cap_free(&k);
     assert_false(cs->ro->broken);
-    assert_int_equal(count_of(cs->ro, "SELECT 4"), 4);
+    assert_int_equal(cq_test_scalar_long(cs->ro, "SELECT 4"), 4);
 }
 
 /* ---- read-only --------------------------------------------------------------------------- */
 
 static void expect_readonly(struct cq_conn *ro, const char *sql, bool multi, const char *msg)
 {
-    struct cap k = {0};
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    struct opts o = {.multi = multi};
-    int rc = run_opts(ro, sql, &o, &k, &err);
+    struct cq_test_exec_opts o = {.multi = multi};
+    int rc = cq_test_exec_opts(ro, sql, &o, &k, &err);
     if (rc != CQ_EREADONLY) {
         fail_msg("%s: rc %d: %s", sql, rc, err.msg);
     }
@@ -1080,14 +829,14 @@ static void expect_readonly(struct cq_conn *ro, const char *sql, bool multi, con
         fail_msg("%s: message '%s' does not start with '%s'", sql, err.msg, msg);
     }
     assert_false(k.ended);
-    cap_free(&k);
+    cq_test_cap_free(&k);
 }
 
 static void test_read_only(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     char v[32];
-    must(cs->rw, "CREATE TABLE ro_t (v int); INSERT INTO ro_t VALUES (1)");
+    cq_test_must_exec(cs->rw, "CREATE TABLE ro_t (v int); INSERT INTO ro_t VALUES (1)");
     static const char *const writes[] = {
         "INSERT INTO ro_t VALUES (2)", "UPDATE ro_t SET v = 3", "DELETE FROM ro_t",
         "CREATE TABLE ro_new (v int)", "DROP TABLE ro_t",
@@ -1098,14 +847,14 @@ static void test_read_only(void **state)
     expect_readonly(
         cs->ro, "SET default_transaction_read_only = off", false,
         "connection 'ro' is read-only: default_transaction_read_only cannot be changed");
-    one(cs->ro, "SHOW default_transaction_read_only", v, sizeof(v));
+    cq_test_scalar(cs->ro, "SHOW default_transaction_read_only", v, sizeof(v));
     assert_string_equal(v, "on");
     expect_readonly(cs->ro, "INSERT INTO ro_t VALUES (4)", false, "connection 'ro' is read-only: ");
     expect_readonly(cs->ro, "SELECT set_config('default_transaction_read_only', 'off', false)",
                     false, "connection 'ro' is read-only: ");
     expect_readonly(cs->ro, "BEGIN", false,
                     "connection 'ro' is read-only: transaction control is not allowed");
-    assert_int_equal(count_of(cs->ro, "SELECT count(*) FROM ro_t"), 1); /* idle again */
+    assert_int_equal(cq_test_scalar_long(cs->ro, "SELECT count(*) FROM ro_t"), 1); /* idle again */
     expect_readonly(cs->ro, "BEGIN READ WRITE; INSERT INTO ro_t VALUES (5); COMMIT", true,
                     "connection 'ro' is read-only: transaction control is not allowed");
     expect_readonly(cs->ro,
@@ -1114,17 +863,17 @@ static void test_read_only(void **state)
                     true, "connection 'ro' is read-only: ");
     expect_readonly(cs->ro, "SET default_transaction_read_only = off; INSERT INTO ro_t VALUES (7)",
                     true, "connection 'ro' is read-only: ");
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM ro_t"), 1);
-    assert_int_equal(count_of(cs->rw, "SELECT sum(v) FROM ro_t"), 1);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM ro_t"), 1);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT sum(v) FROM ro_t"), 1);
     assert_false(cs->ro->broken);
     struct cq_err err = {0};
-    struct cap k = {0};
-    assert_int_equal(run(cs->ro, "INSERT INTO ro_t VALUES (8)", &k, &err), CQ_EREADONLY);
+    struct cq_test_cap k = {0};
+    assert_int_equal(cq_test_exec(cs->ro, "INSERT INTO ro_t VALUES (8)", &k, &err), CQ_EREADONLY);
     assert_string_equal(err.backend_code, "25006");
     assert_string_equal(err.msg, "connection 'ro' is read-only: cannot execute INSERT in a "
                                  "read-only transaction (use a connection with read_only: false "
                                  "for writes)");
-    cap_free(&k);
+    cq_test_cap_free(&k);
 }
 
 /* ---- connect ----------------------------------------------------------------------------- */
@@ -1140,7 +889,7 @@ static void test_connect_errors(void **state)
     };
     for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
         cq_err_clear(&err);
-        assert_null(open_conn("bad", targets[i], true, &err));
+        assert_null(cq_test_pg_connect("bad", targets[i], true, &err));
         assert_int_equal(err.rc, CQ_ECONNECT);
         print_message("%s\n", err.msg);
         assert_true(cq_has_prefix(err.msg, "connection 'bad'"));
@@ -1152,11 +901,11 @@ static void test_connect_errors(void **state)
 
     /* refused by the server: an authentication error with its SQLSTATE */
     char url[1024];
-    const char *at = strchr(base_dsn, '@');
-    const char *hostpart = at != NULL ? at + 1 : base_dsn + strlen("postgresql://");
+    const char *at = strchr(cq_test_pg_base_dsn(), '@');
+    const char *hostpart = at != NULL ? at + 1 : cq_test_pg_base_dsn() + strlen("postgresql://");
     snprintf(url, sizeof(url), "postgresql://nosuchrole_%ld:pw12345@%s", (long)getpid(), hostpart);
     cq_err_clear(&err);
-    assert_null(open_conn("auth", url, false, &err));
+    assert_null(cq_test_pg_connect("auth", url, false, &err));
     print_message("%s\n", err.msg);
     assert_int_equal(err.rc, CQ_EAUTH);
     assert_string_equal(err.backend_code, "28000");
@@ -1178,34 +927,36 @@ static void test_connect_errors(void **state)
 
 static void test_dml_tags_ping_version(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->rw, "CREATE TABLE dml (v int)", &k, &err), CQ_OK);
+    assert_int_equal(cq_test_exec(cs->rw, "CREATE TABLE dml (v int)", &k, &err), CQ_OK);
     assert_string_equal(k.command, "CREATE TABLE");
     assert_int_equal(k.info.rows_affected, -1);
     assert_int_equal(k.n_columns_calls, 1);
     assert_int_equal(k.n_cols, 0);
-    cap_free(&k);
-    assert_int_equal(run(cs->rw, "INSERT INTO dml VALUES (1), (2), (3)", &k, &err), CQ_OK);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_exec(cs->rw, "INSERT INTO dml VALUES (1), (2), (3)", &k, &err), CQ_OK);
     assert_string_equal(k.command, "INSERT 0 3");
     assert_int_equal(k.info.rows_affected, 3);
-    cap_free(&k);
-    assert_int_equal(run(cs->rw, "UPDATE dml SET v = v + 10 WHERE v < 3", &k, &err), CQ_OK);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_exec(cs->rw, "UPDATE dml SET v = v + 10 WHERE v < 3", &k, &err),
+                     CQ_OK);
     assert_string_equal(k.command, "UPDATE 2");
     assert_int_equal(k.info.rows_affected, 2);
-    cap_free(&k);
-    assert_int_equal(run(cs->rw, "DELETE FROM dml WHERE v > 10 RETURNING v", &k, &err), CQ_OK);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_exec(cs->rw, "DELETE FROM dml WHERE v > 10 RETURNING v", &k, &err),
+                     CQ_OK);
     assert_string_equal(k.command, "DELETE 2");
     assert_int_equal(k.info.rows_affected, 2);
     assert_int_equal(k.n_rows, 2);
-    cap_free(&k);
-    assert_int_equal(run(cs->rw, "SELECT v FROM dml", &k, &err), CQ_OK);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_exec(cs->rw, "SELECT v FROM dml", &k, &err), CQ_OK);
     assert_string_equal(k.command, "SELECT 1");
     assert_int_equal(k.info.rows_affected, -1);
     assert_int_equal(k.info.row_count, 1);
     assert_true(k.info.elapsed_ms >= 0);
-    cap_free(&k);
+    cq_test_cap_free(&k);
 
     assert_int_equal(cq_drv_ping(cs->rw, &err), CQ_OK);
     char ver[128];
@@ -1220,29 +971,29 @@ static void test_dml_tags_ping_version(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_stream_2m_rows_flat_memory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_types_numbers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_types_bool_text_bytea, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_types_date_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_types_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_types_arrays, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_types_nulls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_params_inferred_and_explicit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_params_wrong_count, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_params_type_error_and_syntax, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_params_injection_stays_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_params_dollar_in_literals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_multi_statements, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_call_procedure_and_function, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout_server_side, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout_client_side, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_from_another_thread, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lost_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+        CQ_TEST_PG(test_stream_2m_rows_flat_memory),
+        CQ_TEST_PG(test_types_numbers),
+        CQ_TEST_PG(test_types_bool_text_bytea),
+        CQ_TEST_PG(test_types_date_time),
+        CQ_TEST_PG(test_types_json),
+        CQ_TEST_PG(test_types_arrays),
+        CQ_TEST_PG(test_types_nulls),
+        CQ_TEST_PG(test_params_inferred_and_explicit),
+        CQ_TEST_PG(test_params_wrong_count),
+        CQ_TEST_PG(test_params_type_error_and_syntax),
+        CQ_TEST_PG(test_params_injection_stays_data),
+        CQ_TEST_PG(test_params_dollar_in_literals),
+        CQ_TEST_PG(test_multi_statements),
+        CQ_TEST_PG(test_call_procedure_and_function),
+        CQ_TEST_PG(test_timeout_server_side),
+        CQ_TEST_PG(test_timeout_client_side),
+        CQ_TEST_PG(test_cancel_from_another_thread),
+        CQ_TEST_PG(test_lost_connection),
+        CQ_TEST_PG(test_caps),
+        CQ_TEST_PG(test_read_only),
         cmocka_unit_test(test_connect_errors),
-        cmocka_unit_test_setup_teardown(test_dml_tags_ping_version, setup, teardown),
+        CQ_TEST_PG(test_dml_tags_ping_version),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, cq_test_pg_schema_teardown);
 }
 #endif

@@ -28,6 +28,7 @@
 #include "base/time.h"
 #include "cqtest.h"
 #include "drv/drv.h"
+#include "pgcap.h"
 
 #ifdef CQ_WITHOUT_PG
 int main(void)
@@ -39,235 +40,14 @@ int main(void)
 
 #include "drv/pg_int.h" /* white box: the cache's counters, the raw PGconn */
 
-static char schema[64];     /* it_pga_<pid> */
-static char base_dsn[512];  /* the fixture's DSN */
-static char test_dsn[1024]; /* base_dsn + options: search_path and TimeZone=UTC */
-
-/* ---- capture sink ------------------------------------------------------------------------ */
-
-#define MAX_COLS 32
-
-struct cval {
-    enum cq_vkind kind;
-    char *p; /* NUL-terminated copy; NULL for SQL NULL */
-    size_t len;
-};
-
-struct cap {
-    size_t n_cols;
-    char *names[MAX_COLS];
-    char *types[MAX_COLS];
-    enum cq_vkind kinds[MAX_COLS];
-    int n_columns_calls;
-    size_t n_rows, cap_rows;
-    struct cval *vals; /* n_rows * n_cols */
-    bool ended;
-    struct cq_result_info info;
-    char command[128];
-    int64_t fail_at_row; /* on_row returns CQ_EIO at this 1-based row; 0 = never */
-    bool count_only;     /* do not keep values (memory test) */
-};
-
-static int cap_columns(void *ctx, size_t n, const struct cq_col *cols, struct cq_err *err)
-{
-    struct cap *k = ctx;
-    (void)err;
-    k->n_columns_calls++;
-    k->n_cols = n;
-    for (size_t i = 0; i < n && i < MAX_COLS; i++) {
-        k->names[i] = strdup(cols[i].name);
-        k->types[i] = strdup(cols[i].type);
-        k->kinds[i] = cols[i].kind;
-    }
-    return CQ_OK;
-}
-
-static int cap_row(void *ctx, size_t n, const struct cq_value *vals, struct cq_err *err)
-{
-    struct cap *k = ctx;
-    if (k->fail_at_row > 0 && (int64_t)k->n_rows + 1 == k->fail_at_row) {
-        return cq_err_set(err, CQ_EIO, "test sink: write failed");
-    }
-    assert_int_equal(n, k->n_cols);
-    if (k->count_only) {
-        k->n_rows++;
-        return CQ_OK;
-    }
-    if (k->n_rows == k->cap_rows) {
-        k->cap_rows = k->cap_rows ? k->cap_rows * 2 : 16;
-        k->vals = realloc(k->vals, k->cap_rows * (n ? n : 1) * sizeof(*k->vals));
-        assert_non_null(k->vals);
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct cval *v = &k->vals[k->n_rows * n + i];
-        v->kind = vals[i].kind;
-        v->len = vals[i].len;
-        v->p = NULL;
-        if (vals[i].kind != CQ_V_NULL) {
-            v->p = malloc(vals[i].len + 1);
-            memcpy(v->p, vals[i].p, vals[i].len);
-            v->p[vals[i].len] = '\0';
-        } else {
-            assert_null(vals[i].p);
-        }
-    }
-    k->n_rows++;
-    return CQ_OK;
-}
-
-static int cap_end(void *ctx, const struct cq_result_info *info, struct cq_err *err)
-{
-    struct cap *k = ctx;
-    (void)err;
-    k->ended = true;
-    k->info = *info;
-    snprintf(k->command, sizeof(k->command), "%s", info->command ? info->command : "");
-    k->info.command = k->command;
-    return CQ_OK;
-}
-
-static void cap_free(struct cap *k)
-{
-    for (size_t i = 0; i < k->n_cols && i < MAX_COLS; i++) {
-        free(k->names[i]);
-        free(k->types[i]);
-    }
-    if (!k->count_only) {
-        for (size_t i = 0; i < k->n_rows * k->n_cols; i++) {
-            free(k->vals[i].p);
-        }
-    }
-    free(k->vals);
-    memset(k, 0, sizeof(*k));
-}
-
-static const struct cval *V(const struct cap *k, size_t row, size_t col)
-{
-    assert_true(row < k->n_rows);
-    assert_true(col < k->n_cols);
-    return &k->vals[row * k->n_cols + col];
-}
-
-static struct cq_rowsink sink_of(struct cap *k)
-{
-    struct cq_rowsink s = {
-        .ctx = k, .on_columns = cap_columns, .on_row = cap_row, .on_end = cap_end};
-    return s;
-}
-
-/* ---- helpers ----------------------------------------------------------------------------- */
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
-static struct cq_conn *open_conn(const char *name, const char *target, bool ro, struct cq_err *err)
-{
-    struct cq_dsn dsn = {
-        .name = name, .target = target, .read_only = ro, .connect_timeout_ms = 5000};
-    const struct cq_driver *drv = cq_drv_find("postgresql");
-    assert_ptr_equal(drv, &cq_drv_pg);
-    return cq_drv_connect(drv, &dsn, err);
-}
-
-static struct cq_conn *must_open(const char *name, bool ro)
-{
-    struct cq_err err = {0};
-    struct cq_conn *c = open_conn(name, test_dsn, ro, &err);
-    if (c == NULL) {
-        fail_msg("connect: %s", err.msg);
-    }
-    return c;
-}
-
-struct opts {
-    const struct cq_param *params;
-    size_t n_params;
-    int64_t timeout_ms, max_rows, max_bytes;
-    bool multi;
-};
-
-static int run_opts(struct cq_conn *c, const char *sql, const struct opts *o, struct cap *k,
-                    struct cq_err *err)
-{
-    struct cq_stmt st = {.sql = sql};
-    if (o != NULL) {
-        st.params = o->params;
-        st.n_params = o->n_params;
-        st.timeout_ms = o->timeout_ms;
-        st.max_rows = o->max_rows;
-        st.max_bytes = o->max_bytes;
-        st.allow_multi = o->multi;
-    }
-    struct cq_rowsink s = sink_of(k);
-    cq_err_clear(err);
-    return cq_drv_exec(c, &st, &s, err);
-}
-
-static int run(struct cq_conn *c, const char *sql, struct cap *k, struct cq_err *err)
-{
-    return run_opts(c, sql, NULL, k, err);
-}
-
-/* Runs sql (several statements allowed) and expects success. */
-static void must(struct cq_conn *c, const char *sql)
-{
-    struct cap k = {0};
-    struct cq_err err = {0};
-    struct opts o = {.multi = true};
-    int rc = run_opts(c, sql, &o, &k, &err);
-    if (rc != CQ_OK) {
-        fail_msg("%s: %s", sql, err.msg);
-    }
-    assert_true(k.ended);
-    cap_free(&k);
-}
-
-/* First value of the only row, as text ("NULL" for SQL NULL) into out. */
-static void one(struct cq_conn *c, const char *sql, char *out, size_t size)
-{
-    struct cap k = {0};
-    struct cq_err err = {0};
-    if (run(c, sql, &k, &err) != CQ_OK) {
-        fail_msg("%s: %s", sql, err.msg);
-    }
-    assert_int_equal(k.n_rows, 1);
-    snprintf(out, size, "%s", V(&k, 0, 0)->p ? V(&k, 0, 0)->p : "NULL");
-    cap_free(&k);
-}
-
-static long count_of(struct cq_conn *c, const char *sql)
-{
-    char v[64];
-    one(c, sql, v, sizeof(v));
-    return strtol(v, NULL, 10);
-}
-
 /* ---- async helpers ------------------------------------------------------------------------- */
-
-static struct cq_stmt stmt_of(const char *sql, const struct opts *o)
-{
-    struct cq_stmt st = {.sql = sql};
-    if (o != NULL) {
-        st.params = o->params;
-        st.n_params = o->n_params;
-        st.timeout_ms = o->timeout_ms;
-        st.max_rows = o->max_rows;
-        st.max_bytes = o->max_bytes;
-        st.allow_multi = o->multi;
-    }
-    return st;
-}
 
 /* One asynchronous statement with everything it points at (must not move once started). */
 struct aop {
     struct cq_drv_op op;
     struct cq_stmt st;
     struct cq_rowsink s;
-    struct cap k;
+    struct cq_test_cap k;
     struct cq_err err;
     struct cq_param p;
     char arg[32];
@@ -288,17 +68,17 @@ static void aop_done(struct cq_drv_op *op, int rc)
 
 /* Starts sql with an optional integer parameter (arg != NULL). */
 static int aop_start(struct cq_conn *c, struct aop *a, const char *sql, const char *arg,
-                     const struct opts *o)
+                     const struct cq_test_exec_opts *o)
 {
-    struct opts mine = o != NULL ? *o : (struct opts){0};
+    struct cq_test_exec_opts mine = o != NULL ? *o : (struct cq_test_exec_opts){0};
     if (arg != NULL) {
         snprintf(a->arg, sizeof(a->arg), "%s", arg);
         a->p = (struct cq_param){.type = CQ_P_INT, .text = a->arg, .len = strlen(a->arg)};
         mine.params = &a->p;
         mine.n_params = 1;
     }
-    a->st = stmt_of(sql, &mine);
-    a->s = sink_of(&a->k);
+    a->st = cq_test_stmt(sql, &mine);
+    a->s = cq_test_cap_sink(&a->k);
     cq_err_clear(&a->err);
     a->rc = -1000;
     a->n_done = 0;
@@ -324,9 +104,9 @@ static void drive(struct cq_conn *c, int *n_steps)
     }
 }
 
-/* start + drive: the async twin of run_opts (k and err receive the results). */
-static int run_async(struct cq_conn *c, const char *sql, const struct opts *o, struct cap *k,
-                     struct cq_err *err)
+/* start + drive: the async twin of cq_test_exec_opts (k and err receive the results). */
+static int run_async(struct cq_conn *c, const char *sql, const struct cq_test_exec_opts *o,
+                     struct cq_test_cap *k, struct cq_err *err)
 {
     struct aop *a = calloc(1, sizeof(*a));
     int rc = aop_start(c, a, sql, NULL, o);
@@ -365,63 +145,10 @@ static void assert_idle(struct cq_conn *c)
 
 /* ---- fixture ----------------------------------------------------------------------------- */
 
-struct conns {
-    struct cq_conn *rw;
-    struct cq_conn *ro;
-};
-
-static int setup(void **state)
-{
-    struct conns *cs = calloc(1, sizeof(*cs));
-    cs->rw = must_open("rw", false);
-    cs->ro = must_open("ro", true);
-    *state = cs;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct conns *cs = *state;
-    cq_drv_disconnect(cs->rw);
-    cq_drv_disconnect(cs->ro);
-    free(cs);
-    return 0;
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *dsn = cq_test_require("CQ_IT_PG_DSN");
-    snprintf(schema, sizeof(schema), "it_pga_%ld", (long)getpid());
-    snprintf(base_dsn, sizeof(base_dsn), "%s", dsn);
-    snprintf(test_dsn, sizeof(test_dsn), "%s%coptions=-csearch_path%%3D%s%%20-cTimeZone%%3DUTC",
-             dsn, strchr(dsn, '?') ? '&' : '?', schema);
-    struct cq_err err = {0};
-    struct cq_conn *c = open_conn("setup", base_dsn, false, &err);
-    if (c == NULL) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    char sql[256];
-    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-             schema);
-    must(c, sql);
-    cq_drv_disconnect(c);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    struct cq_err err = {0};
-    struct cq_conn *c = open_conn("teardown", base_dsn, false, &err);
-    if (c != NULL) {
-        char sql[128];
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", schema);
-        must(c, sql);
-        cq_drv_disconnect(c);
-    }
-    return 0;
+    return cq_test_pg_schema_setup("it_pga");
 }
 
 /* ---- the prepared-statement cache ------------------------------------------------------------ */
@@ -431,16 +158,23 @@ static const char *const Q_ADD = "SELECT $1::int + 1 AS n";
 static void expect_add(struct cq_conn *c, const char *arg, const char *want)
 {
     struct cq_param p = {.type = CQ_P_INT, .text = arg, .len = strlen(arg)};
-    struct opts o = {.params = &p, .n_params = 1};
-    struct cap k = {0};
+    struct cq_test_exec_opts o = {.params = &p, .n_params = 1};
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    int rc = run_opts(c, Q_ADD, &o, &k, &err);
+    int rc = cq_test_exec_opts(c, Q_ADD, &o, &k, &err);
     if (rc != CQ_OK) {
         fail_msg("%s: %s", Q_ADD, err.msg);
     }
     assert_int_equal(k.n_rows, 1);
-    assert_string_equal(V(&k, 0, 0)->p, want);
-    cap_free(&k);
+    assert_string_equal(cq_test_cap_value(&k, 0, 0)->p, want);
+    cq_test_cap_free(&k);
+}
+
+/* After an async test: c still runs a blocking statement (Q_ADD), then is idle. */
+static void assert_reusable(struct cq_conn *c)
+{
+    expect_add(c, "1", "2");
+    assert_idle(c);
 }
 
 static long prepared_count(struct cq_conn *c, const char *sql)
@@ -448,12 +182,12 @@ static long prepared_count(struct cq_conn *c, const char *sql)
     char q[512];
     snprintf(q, sizeof(q), "SELECT count(*) FROM pg_prepared_statements WHERE statement = '%s'",
              sql);
-    return count_of(c, q);
+    return cq_test_scalar_long(c, q);
 }
 
 static void test_cache_used(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     struct cq_drv_pg_cache *cache = cache_of(cs->rw);
     uint64_t p0 = cache->n_prepares, h0 = cache->n_hits;
     expect_add(cs->rw, "1", "2");
@@ -468,14 +202,14 @@ static void test_cache_used(void **state)
              "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
              "WHERE statement = '%s'",
              Q_ADD);
-    assert_int_equal(count_of(cs->rw, q), 2);
+    assert_int_equal(cq_test_scalar_long(cs->rw, q), 2);
     /* utility statements do not go through the cache */
     uint64_t p1 = cache->n_prepares;
-    must(cs->rw, "CREATE TABLE cache_util (a int)");
-    struct cap k = {0};
+    cq_test_must_exec(cs->rw, "CREATE TABLE cache_util (a int)");
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->rw, "DROP TABLE cache_util", &k, &err), CQ_OK);
-    cap_free(&k);
+    assert_int_equal(cq_test_exec(cs->rw, "DROP TABLE cache_util", &k, &err), CQ_OK);
+    cq_test_cap_free(&k);
     assert_int_equal(cache->n_prepares, p1);
     /* a read-only session prepares too */
     expect_add(cs->ro, "1", "2");
@@ -485,7 +219,7 @@ static void test_cache_used(void **state)
 
 static void test_cache_deallocate_all(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     struct cq_drv_pg_cache *cache = cache_of(cs->rw);
     expect_add(cs->rw, "1", "2");
     expect_add(cs->rw, "2", "3");
@@ -501,83 +235,85 @@ static void test_cache_deallocate_all(void **state)
     assert_int_equal(cache->n_prepares, p0 + 1);
     assert_int_equal(prepared_count(cs->rw, Q_ADD), 1);
     /* through the driver: the tag empties the cache, no error round trip needed */
-    must(cs->rw, "DEALLOCATE ALL");
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM pg_prepared_statements"), 1);
+    cq_test_must_exec(cs->rw, "DEALLOCATE ALL");
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM pg_prepared_statements"), 1);
     expect_add(cs->rw, "5", "6");
-    must(cs->rw, "DISCARD ALL");
+    cq_test_must_exec(cs->rw, "DISCARD ALL");
     expect_add(cs->rw, "6", "7");
     assert_int_equal(prepared_count(cs->rw, Q_ADD), 1);
 }
 
 static void test_cache_result_type_change(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    must(cs->rw, "DROP TABLE IF EXISTS rtc; CREATE TABLE rtc (a int); INSERT INTO rtc VALUES (1)");
+    cq_test_must_exec(
+        cs->rw, "DROP TABLE IF EXISTS rtc; CREATE TABLE rtc (a int); INSERT INTO rtc VALUES (1)");
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(run(cs->rw, "SELECT * FROM rtc", &k, &err), CQ_OK);
+        assert_int_equal(cq_test_exec(cs->rw, "SELECT * FROM rtc", &k, &err), CQ_OK);
         assert_int_equal(k.n_cols, 1);
-        cap_free(&k);
+        cq_test_cap_free(&k);
     }
     uint64_t p0 = cache_of(cs->rw)->n_prepares;
-    must(cs->rw, "ALTER TABLE rtc ADD COLUMN b text DEFAULT 'x'");
-    int rc = run(cs->rw, "SELECT * FROM rtc", &k, &err);
+    cq_test_must_exec(cs->rw, "ALTER TABLE rtc ADD COLUMN b text DEFAULT 'x'");
+    int rc = cq_test_exec(cs->rw, "SELECT * FROM rtc", &k, &err);
     if (rc != CQ_OK) {
         fail_msg("after ALTER TABLE: %s", err.msg);
     }
     assert_int_equal(k.n_columns_calls, 1);
     assert_int_equal(k.n_cols, 2);
     assert_string_equal(k.names[1], "b");
-    assert_string_equal(V(&k, 0, 1)->p, "x");
-    cap_free(&k);
+    assert_string_equal(cq_test_cap_value(&k, 0, 1)->p, "x");
+    cq_test_cap_free(&k);
     assert_int_equal(cache_of(cs->rw)->n_prepares, p0 + 1);
     assert_int_equal(prepared_count(cs->rw, "SELECT * FROM rtc"), 1);
     /* the same recovery in an async run */
-    must(cs->rw, "ALTER TABLE rtc DROP COLUMN a");
+    cq_test_must_exec(cs->rw, "ALTER TABLE rtc DROP COLUMN a");
     assert_int_equal(run_async(cs->rw, "SELECT * FROM rtc", NULL, &k, &err), CQ_OK);
     assert_int_equal(k.n_cols, 1);
     assert_string_equal(k.names[0], "b");
-    cap_free(&k);
+    cq_test_cap_free(&k);
 }
 
 static void test_cache_eviction(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     char sql[64], v[64];
     for (int i = 0; i < CQ_PG_CACHE_MAX + 10; i++) {
         snprintf(sql, sizeof(sql), "SELECT %d AS evict_n", i);
-        one(cs->ro, sql, v, sizeof(v));
+        cq_test_scalar(cs->ro, sql, v, sizeof(v));
         assert_int_equal(atoi(v), i);
     }
-    long n = count_of(cs->ro, "SELECT count(*) FROM pg_prepared_statements");
+    long n = cq_test_scalar_long(cs->ro, "SELECT count(*) FROM pg_prepared_statements");
     assert_true(n <= CQ_PG_CACHE_MAX);
     assert_true(n >= CQ_PG_CACHE_MAX - 1);
     /* the most recent ones are still cached, the first ones were evicted */
     assert_int_equal(prepared_count(cs->ro, "SELECT 0 AS evict_n"), 0);
     uint64_t p0 = cache_of(cs->ro)->n_prepares;
     snprintf(sql, sizeof(sql), "SELECT %d AS evict_n", CQ_PG_CACHE_MAX + 9);
-    one(cs->ro, sql, v, sizeof(v));
+    cq_test_scalar(cs->ro, sql, v, sizeof(v));
     assert_int_equal(cache_of(cs->ro)->n_prepares, p0);
 }
 
 /* A failed preparation reports exactly what the unnamed statement reported. */
 static void test_cache_prepare_errors(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->rw, "SELECT nope FROM nowhere_at_all", &k, &err), CQ_EBACKEND);
+    assert_int_equal(cq_test_exec(cs->rw, "SELECT nope FROM nowhere_at_all", &k, &err),
+                     CQ_EBACKEND);
     assert_string_equal(err.backend_code, "42P01");
     assert_string_equal(err.msg, "connection 'rw': ERROR: relation \"nowhere_at_all\" does not "
                                  "exist at character 18");
-    cap_free(&k);
-    assert_int_equal(run(cs->rw, "SELECT 1 +", &k, &err), CQ_EBACKEND);
+    cq_test_cap_free(&k);
+    assert_int_equal(cq_test_exec(cs->rw, "SELECT 1 +", &k, &err), CQ_EBACKEND);
     assert_string_equal(err.backend_code, "42601");
     assert_string_equal(err.msg, "connection 'rw': ERROR: syntax error at end of input at "
                                  "character 11");
     assert_false(k.ended);
-    cap_free(&k);
+    cq_test_cap_free(&k);
     /* nothing was cached for them, and the session is fine */
     assert_int_equal(prepared_count(cs->rw, "SELECT 1 +"), 0);
     expect_add(cs->rw, "1", "2");
@@ -594,7 +330,7 @@ static const char *const Q_TYPES =
     " ARRAY[g, g + 1] AS a, '\\x0102'::bytea AS by, gen_random_uuid() IS NOT NULL AS u"
     " FROM generate_series(1, 50) g";
 
-static void same_result(const struct cap *a, const struct cap *b)
+static void same_result(const struct cq_test_cap *a, const struct cq_test_cap *b)
 {
     assert_int_equal(a->n_columns_calls, 1);
     assert_int_equal(b->n_columns_calls, 1);
@@ -607,7 +343,8 @@ static void same_result(const struct cap *a, const struct cap *b)
     assert_int_equal(a->n_rows, b->n_rows);
     for (size_t r = 0; r < a->n_rows; r++) {
         for (size_t i = 0; i < a->n_cols; i++) {
-            const struct cval *x = V(a, r, i), *y = V(b, r, i);
+            const struct cq_test_cval *x = cq_test_cap_value(a, r, i),
+                                      *y = cq_test_cap_value(b, r, i);
             assert_int_equal(x->kind, y->kind);
             assert_int_equal(x->len, y->len);
             if (x->p != NULL) {
@@ -624,10 +361,10 @@ static void same_result(const struct cap *a, const struct cap *b)
 
 static void test_async_types(void **state)
 {
-    struct conns *cs = *state;
-    struct cap sync = {0}, as = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap sync = {0}, as = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->ro, Q_TYPES, &sync, &err), CQ_OK);
+    assert_int_equal(cq_test_exec(cs->ro, Q_TYPES, &sync, &err), CQ_OK);
     assert_int_equal(sync.n_rows, 50);
     int n_steps = 0;
     struct aop *a = calloc(1, sizeof(*a));
@@ -640,14 +377,14 @@ static void test_async_types(void **state)
     assert_int_equal(a->rc, CQ_OK);
     same_result(&sync, &a->k);
     assert_string_equal(a->k.command, "SELECT 50");
-    cap_free(&sync);
-    cap_free(&a->k);
+    cq_test_cap_free(&sync);
+    cq_test_cap_free(&a->k);
     free(a);
     assert_idle(cs->ro);
     /* a DML statement: tags and affected rows as with cq_drv_exec */
-    must(cs->rw, "DROP TABLE IF EXISTS at; CREATE TABLE at (a int)");
+    cq_test_must_exec(cs->rw, "DROP TABLE IF EXISTS at; CREATE TABLE at (a int)");
     struct cq_param p = {.type = CQ_P_INT, .text = "7", .len = 1};
-    struct opts o = {.params = &p, .n_params = 1};
+    struct cq_test_exec_opts o = {.params = &p, .n_params = 1};
     assert_int_equal(
         run_async(cs->rw, "INSERT INTO at SELECT generate_series(1, $1::int)", &o, &as, &err),
         CQ_OK);
@@ -655,16 +392,16 @@ static void test_async_types(void **state)
     assert_int_equal(as.info.rows_affected, 7);
     assert_int_equal(as.n_cols, 0);
     assert_true(as.ended);
-    cap_free(&as);
-    assert_int_equal(count_of(cs->rw, "SELECT count(*) FROM at"), 7);
+    cq_test_cap_free(&as);
+    assert_int_equal(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM at"), 7);
 }
 
 static void test_async_large_capped(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {.count_only = true};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {.count_only = true};
     struct cq_err err = {0};
-    struct opts o = {.max_rows = 1000};
+    struct cq_test_exec_opts o = {.max_rows = 1000};
     int n_steps = 0;
     const char *sql = "SELECT g, md5(g::text) FROM generate_series(1, 100000) g";
     struct aop *a = calloc(1, sizeof(*a));
@@ -676,7 +413,7 @@ static void test_async_large_capped(void **state)
     assert_true(a->k.info.truncated);
     assert_string_equal(a->k.info.truncated_reason, "max_rows");
     assert_int_equal(a->k.info.row_count, 1000);
-    cap_free(&a->k);
+    cq_test_cap_free(&a->k);
     /* the whole result, uncapped, in many steps, streamed (single-row mode) */
     memset(a, 0, sizeof(*a));
     a->k.count_only = true;
@@ -690,28 +427,28 @@ static void test_async_large_capped(void **state)
     assert_false(a->k.info.truncated);
     assert_true(n_steps > 2);
     assert_int_equal(pg_of(cs->ro)->n_single_refused, refused);
-    cap_free(&a->k);
+    cq_test_cap_free(&a->k);
     free(a);
     (void)k;
     (void)err;
     char v[32];
-    one(cs->ro, "SELECT 'again'", v, sizeof(v));
+    cq_test_scalar(cs->ro, "SELECT 'again'", v, sizeof(v));
     assert_string_equal(v, "again");
 }
 
 static void test_async_sql_error(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0}, sk = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0}, sk = {0};
     struct cq_err err = {0}, serr = {0};
     const char *bad[] = {"SELECT 1/0 AS x", "SELECT nope FROM nowhere_at_all", "SELEC 1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int src = run(cs->rw, bad[i], &sk, &serr);
+        int src = cq_test_exec(cs->rw, bad[i], &sk, &serr);
         int arc = run_async(cs->rw, bad[i], NULL, &k, &err);
         if (i == 2) {
             /* not a statement the cache takes (first word unknown): not pipelined */
             assert_int_equal(arc, CQ_EUNSUPPORTED);
-            cap_free(&sk);
+            cq_test_cap_free(&sk);
             continue;
         }
         assert_int_equal(arc, CQ_EBACKEND);
@@ -719,27 +456,26 @@ static void test_async_sql_error(void **state)
         assert_string_equal(err.msg, serr.msg);
         assert_string_equal(err.backend_code, serr.backend_code);
         assert_false(k.ended);
-        cap_free(&k);
-        cap_free(&sk);
+        cq_test_cap_free(&k);
+        cq_test_cap_free(&sk);
     }
     /* errors found before sending come from start itself (done is not called) */
     struct cq_param p = {.type = CQ_P_INT, .text = "1", .len = 1};
-    struct opts o = {.params = &p, .n_params = 1};
+    struct cq_test_exec_opts o = {.params = &p, .n_params = 1};
     assert_int_equal(run_async(cs->rw, "SELECT 1", &o, &k, &err), CQ_EINVAL);
     assert_int_equal(cq_drv_exec_queued(cs->rw), 0);
-    cap_free(&k);
-    expect_add(cs->rw, "1", "2");
+    cq_test_cap_free(&k);
+    assert_reusable(cs->rw);
     expect_add(cs->ro, "1", "2");
-    assert_idle(cs->rw);
 }
 
 static void test_async_unsupported(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     struct aop *a = calloc(1, sizeof(*a));
-    struct opts o = {.multi = true};
+    struct cq_test_exec_opts o = {.multi = true};
     assert_int_equal(aop_start(cs->rw, a, "SELECT 1", NULL, &o), CQ_EUNSUPPORTED);
     assert_int_equal(a->err.rc, CQ_OK); /* nothing touched */
     assert_int_equal(a->k.n_columns_calls, 0);
@@ -762,20 +498,20 @@ static void test_async_unsupported(void **state)
                                NULL, NULL),
                      CQ_EUNSUPPORTED);
     /* a timeout other than the session's would need a SET round trip first */
-    o = (struct opts){.timeout_ms = 4321};
+    o = (struct cq_test_exec_opts){.timeout_ms = 4321};
     assert_int_equal(aop_start(cs->rw, a, "SELECT 1", NULL, &o), CQ_EUNSUPPORTED);
     assert_int_equal(a->err.rc, CQ_OK);
     /* ... once set by a blocking run, async runs with that timeout are fine */
-    assert_int_equal(run_opts(cs->rw, "SELECT 1", &o, &k, &err), CQ_OK);
-    cap_free(&k);
+    assert_int_equal(cq_test_exec_opts(cs->rw, "SELECT 1", &o, &k, &err), CQ_OK);
+    cq_test_cap_free(&k);
     assert_int_equal(run_async(cs->rw, "SELECT 2", &o, &k, &err), CQ_OK);
     assert_int_equal(k.n_rows, 1);
-    cap_free(&k);
+    cq_test_cap_free(&k);
     /* and without a timeout the session needs a RESET first */
     assert_int_equal(aop_start(cs->rw, a, "SELECT 1", NULL, NULL), CQ_EUNSUPPORTED);
     expect_add(cs->rw, "1", "2");
     assert_int_equal(run_async(cs->rw, "SELECT 3", NULL, &k, &err), CQ_OK);
-    cap_free(&k);
+    cq_test_cap_free(&k);
     /* a driver without CQ_CAP_ASYNC */
     struct cq_dsn dsn = {.name = "lite", .target = ":memory:"};
     const struct cq_driver *lite = cq_drv_find("sqlite");
@@ -786,8 +522,8 @@ static void test_async_unsupported(void **state)
         assert_int_equal(cq_drv_exec_step(c), 0);
         assert_int_equal(cq_drv_exec_queued(c), 0);
         assert_int_equal(cq_drv_exec_fd(c), -1);
-        assert_int_equal(run(c, "SELECT 1", &k, &err), CQ_OK);
-        cap_free(&k);
+        assert_int_equal(cq_test_exec(c, "SELECT 1", &k, &err), CQ_OK);
+        cq_test_cap_free(&k);
         cq_drv_disconnect(c);
     }
     /* a broken connection */
@@ -808,7 +544,7 @@ static void *cancel_later(void *arg)
 {
     struct canceler *cc = arg;
     struct cq_err err = {0};
-    sleep_ms(cc->after_ms);
+    cq_test_sleep_ms(cc->after_ms);
     if (cc->op != NULL) {
         cq_drv_exec_cancel(cc->c, cc->op);
     } else {
@@ -822,23 +558,23 @@ static long active_sleeps(struct cq_conn *c, const char *sql)
     char q[256];
     snprintf(q, sizeof(q),
              "SELECT count(*) FROM pg_stat_activity WHERE query = '%s' AND state = 'active'", sql);
-    return count_of(c, q);
+    return cq_test_scalar_long(c, q);
 }
 
 /* A lone op canceled from another thread: canceled on the server. */
 static void test_async_cancel(void **state)
 {
-    struct conns *cs = *state;
-    struct cap sk = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap sk = {0};
     struct cq_err serr = {0};
     struct canceler cc = {.c = cs->rw, .after_ms = 300};
     pthread_t t;
     /* what cq_drv_exec answers for a cancel */
     assert_int_equal(pthread_create(&t, NULL, cancel_later, &cc), 0);
-    int src = run(cs->rw, "SELECT pg_sleep(10)", &sk, &serr);
+    int src = cq_test_exec(cs->rw, "SELECT pg_sleep(10)", &sk, &serr);
     pthread_join(t, NULL);
     assert_int_equal(src, CQ_ECANCELED);
-    cap_free(&sk);
+    cq_test_cap_free(&sk);
     /* the same, async, with cq_drv_exec_cancel */
     struct aop *a = calloc(1, sizeof(*a));
     const char *sql = "SELECT pg_sleep(10.5)";
@@ -846,7 +582,7 @@ static void test_async_cancel(void **state)
     assert_int_equal(aop_start(cs->rw, a, sql, NULL, NULL), CQ_OK);
     cc.op = &a->op;
     assert_int_equal(pthread_create(&t, NULL, cancel_later, &cc), 0);
-    sleep_ms(150);
+    cq_test_sleep_ms(150);
     assert_int_equal(active_sleeps(cs->ro, sql), 1);
     drive(cs->rw, NULL);
     pthread_join(t, NULL);
@@ -857,19 +593,18 @@ static void test_async_cancel(void **state)
     assert_true(cq_now_ms() - t0 < 5000);
     assert_false(a->k.ended);
     assert_int_equal(active_sleeps(cs->ro, sql), 0); /* gone from the server */
-    cap_free(&a->k);
+    cq_test_cap_free(&a->k);
     /* cancel after done: a no-op */
     cq_drv_exec_cancel(cs->rw, &a->op);
     free(a);
     assert_false(cs->rw->broken);
-    expect_add(cs->rw, "1", "2");
-    assert_idle(cs->rw);
+    assert_reusable(cs->rw);
 }
 
 static void test_async_then_wait(void **state)
 {
-    struct conns *cs = *state;
-    struct cap k = {0};
+    struct cq_test_pg_conns *cs = *state;
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
     struct aop *a = calloc(2, sizeof(*a));
     assert_int_equal(aop_start(cs->rw, &a[0],
@@ -884,20 +619,20 @@ static void test_async_then_wait(void **state)
     assert_int_equal(a[0].rc, CQ_OK);
     assert_int_equal(a[0].k.n_rows, 3);
     assert_true(a[0].k.ended);
-    assert_string_equal(V(&a[1].k, 0, 0)->p, "5");
-    cap_free(&a[0].k);
-    cap_free(&a[1].k);
+    assert_string_equal(cq_test_cap_value(&a[1].k, 0, 0)->p, "5");
+    cq_test_cap_free(&a[0].k);
+    cq_test_cap_free(&a[1].k);
     assert_idle(cs->rw);
     /* the blocking wait keeps the client-side deadline */
-    struct opts o = {.timeout_ms = 300};
-    assert_int_equal(run_opts(cs->rw, "SELECT 1", &o, &k, &err), CQ_OK); /* SETs it */
-    cap_free(&k);
+    struct cq_test_exec_opts o = {.timeout_ms = 300};
+    assert_int_equal(cq_test_exec_opts(cs->rw, "SELECT 1", &o, &k, &err), CQ_OK); /* SETs it */
+    cq_test_cap_free(&k);
     assert_int_equal(aop_start(cs->rw, &a[0], "SELECT pg_sleep(5)", NULL, &o), CQ_OK);
     int64_t t0 = cq_now_ms();
     cq_drv_exec_wait(cs->rw);
     assert_int_equal(a[0].rc, CQ_ETIMEOUT);
     assert_true(cq_now_ms() - t0 < 3000);
-    cap_free(&a[0].k);
+    cq_test_cap_free(&a[0].k);
     /* a slow op with another behind it: the server's statement_timeout ends it (no cancel,
      * which could hit the next op), the next one is unaffected */
     assert_int_equal(aop_start(cs->rw, &a[0], "SELECT pg_sleep(5)", NULL, &o), CQ_OK);
@@ -907,10 +642,10 @@ static void test_async_then_wait(void **state)
     assert_int_equal(a[0].rc, CQ_ETIMEOUT);
     assert_string_equal(a[0].err.backend_code, "57014");
     assert_int_equal(a[1].rc, CQ_OK);
-    assert_string_equal(V(&a[1].k, 0, 0)->p, "6");
+    assert_string_equal(cq_test_cap_value(&a[1].k, 0, 0)->p, "6");
     assert_true(cq_now_ms() - t0 < 3000);
-    cap_free(&a[0].k);
-    cap_free(&a[1].k);
+    cq_test_cap_free(&a[0].k);
+    cq_test_cap_free(&a[1].k);
     assert_idle(cs->rw);
     free(a);
     expect_add(cs->rw, "1", "2");
@@ -926,7 +661,7 @@ static void test_async_many(void **state)
     char n[32], name[16];
     for (int i = 0; i < N_CONNS; i++) {
         snprintf(name, sizeof(name), "c%d", i);
-        c[i] = must_open(name, i % 2 == 1);
+        c[i] = cq_test_pg_open(name, i % 2 == 1);
     }
     for (int round = 0; round < 3; round++) {
         int left = N_CONNS;
@@ -965,7 +700,7 @@ static void test_async_many(void **state)
             }
         }
         for (int i = 0; i < N_CONNS; i++) {
-            cap_free(&a[i].k);
+            cq_test_cap_free(&a[i].k);
         }
     }
     for (int i = 0; i < N_CONNS; i++) {
@@ -1006,8 +741,8 @@ static void check_kind(const struct aop *a, int i)
         assert_int_equal(a->k.n_cols, 2);
         assert_string_equal(a->k.names[1], "tag");
         assert_int_equal(a->k.n_rows, 5000);
-        assert_string_equal(V(&a->k, 4999, 0)->p, "5000");
-        assert_string_equal(V(&a->k, 4999, 1)->p, want);
+        assert_string_equal(cq_test_cap_value(&a->k, 4999, 0)->p, "5000");
+        assert_string_equal(cq_test_cap_value(&a->k, 4999, 1)->p, want);
         assert_string_equal(a->k.command, "SELECT 5000");
         break;
     default:
@@ -1018,7 +753,7 @@ static void check_kind(const struct aop *a, int i)
         assert_int_equal(a->k.n_cols, 2);
         assert_string_equal(a->k.names[0], "n");
         assert_int_equal(a->k.n_rows, 1);
-        assert_string_equal(V(&a->k, 0, 0)->p, want);
+        assert_string_equal(cq_test_cap_value(&a->k, 0, 0)->p, want);
         assert_true(a->k.ended);
         break;
     }
@@ -1028,7 +763,7 @@ static void check_kind(const struct aop *a, int i)
 
 static void test_pipe_50(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     struct aop *a = calloc(N_PIPE, sizeof(*a));
     char arg[16];
     uint64_t refused = pg_of(cs->rw)->n_single_refused;
@@ -1050,7 +785,7 @@ static void test_pipe_50(void **state)
         assert_int_equal(a[i].n_done, 1);
         assert_int_equal(a[i].order, i); /* in queue order */
         check_kind(&a[i], i);
-        cap_free(&a[i].k);
+        cq_test_cap_free(&a[i].k);
     }
     /* the big results streamed row by row */
     assert_int_equal(pg_of(cs->rw)->n_single_refused, refused);
@@ -1061,9 +796,9 @@ static void test_pipe_50(void **state)
 
 static void test_pipe_capped_middle(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     struct aop *a = calloc(5, sizeof(*a));
-    struct opts capped = {.max_rows = 10};
+    struct cq_test_exec_opts capped = {.max_rows = 10};
     done_seq = 0;
     static const int args[5] = {1, 2, 0, 4, 5}; /* small kinds (see kind_of) */
     assert_int_equal(aop_start(cs->ro, &a[0], Q_SMALL, "1", NULL), CQ_OK);
@@ -1086,7 +821,7 @@ static void test_pipe_capped_middle(void **state)
         if (i != 2) {
             check_kind(&a[i], args[i]);
         }
-        cap_free(&a[i].k);
+        cq_test_cap_free(&a[i].k);
     }
     free(a);
     assert_idle(cs->ro);
@@ -1103,14 +838,14 @@ static void test_pipe_capped_middle(void **state)
     assert_int_equal(a->rc, CQ_OK);
     assert_int_equal(a->k.n_rows, 10);
     assert_true(cq_now_ms() - t0 < 5000);
-    cap_free(&a->k);
+    cq_test_cap_free(&a->k);
     free(a);
     assert_idle(cs->ro);
 }
 
 static void test_pipe_cancel_queued(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     struct aop *a = calloc(4, sizeof(*a));
     done_seq = 0;
     assert_int_equal(aop_start(cs->rw, &a[0], "SELECT pg_sleep(0.3) IS NULL AS s", NULL, NULL),
@@ -1134,7 +869,7 @@ static void test_pipe_cancel_queued(void **state)
     check_kind(&a[3], 4);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(a[i].order, i);
-        cap_free(&a[i].k);
+        cq_test_cap_free(&a[i].k);
     }
     free(a);
     assert_idle(cs->rw);
@@ -1143,11 +878,11 @@ static void test_pipe_cancel_queued(void **state)
 /* DEALLOCATE ALL behind the driver's back, then a pipeline of ops that hit the cache. */
 static void test_pipe_stale(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     struct aop *a = calloc(6, sizeof(*a));
     expect_add(cs->rw, "1", "2"); /* Q_ADD prepared */
     expect_add(cs->rw, "2", "3");
-    one(cs->rw, "SELECT 'other' AS o", (char[16]){0}, 16);
+    cq_test_scalar(cs->rw, "SELECT 'other' AS o", (char[16]){0}, 16);
     uint64_t p0 = cache_of(cs->rw)->n_prepares;
     PGresult *res = PQexec(pg_of(cs->rw)->pg, "DEALLOCATE ALL");
     assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
@@ -1165,12 +900,12 @@ static void test_pipe_stale(void **state)
         }
         snprintf(arg, sizeof(arg), "%d", 10 * i + 1);
         assert_int_equal(a[i].k.n_columns_calls, 1);
-        assert_string_equal(V(&a[i].k, 0, 0)->p, arg);
-        cap_free(&a[i].k);
+        assert_string_equal(cq_test_cap_value(&a[i].k, 0, 0)->p, arg);
+        cq_test_cap_free(&a[i].k);
     }
     assert_int_equal(a[5].rc, CQ_OK);
-    assert_string_equal(V(&a[5].k, 0, 0)->p, "other");
-    cap_free(&a[5].k);
+    assert_string_equal(cq_test_cap_value(&a[5].k, 0, 0)->p, "other");
+    cq_test_cap_free(&a[5].k);
     /* re-prepared: once for Q_ADD (the others executed it or re-prepared it), once for the
      * other statement */
     assert_true(cache_of(cs->rw)->n_prepares >= p0 + 2);
@@ -1178,12 +913,13 @@ static void test_pipe_stale(void **state)
     assert_int_equal(prepared_count(cs->rw, Q_ADD), 1);
     assert_idle(cs->rw);
     /* the same after a result type change (0A000) in a pipeline */
-    must(cs->rw, "DROP TABLE IF EXISTS prt; CREATE TABLE prt (a int); INSERT INTO prt VALUES (1)");
-    struct cap k = {0};
+    cq_test_must_exec(
+        cs->rw, "DROP TABLE IF EXISTS prt; CREATE TABLE prt (a int); INSERT INTO prt VALUES (1)");
+    struct cq_test_cap k = {0};
     struct cq_err err = {0};
-    assert_int_equal(run(cs->rw, "SELECT * FROM prt", &k, &err), CQ_OK);
-    cap_free(&k);
-    must(cs->rw, "ALTER TABLE prt ADD COLUMN b text DEFAULT 'x'");
+    assert_int_equal(cq_test_exec(cs->rw, "SELECT * FROM prt", &k, &err), CQ_OK);
+    cq_test_cap_free(&k);
+    cq_test_must_exec(cs->rw, "ALTER TABLE prt ADD COLUMN b text DEFAULT 'x'");
     for (int i = 0; i < 3; i++) {
         memset(&a[i], 0, sizeof(a[i]));
         assert_int_equal(aop_start(cs->rw, &a[i], "SELECT * FROM prt", NULL, NULL), CQ_OK);
@@ -1194,8 +930,8 @@ static void test_pipe_stale(void **state)
             fail_msg("op %d: %s", i, a[i].err.msg);
         }
         assert_int_equal(a[i].k.n_cols, 2);
-        assert_string_equal(V(&a[i].k, 0, 1)->p, "x");
-        cap_free(&a[i].k);
+        assert_string_equal(cq_test_cap_value(&a[i].k, 0, 1)->p, "x");
+        cq_test_cap_free(&a[i].k);
     }
     assert_int_equal(prepared_count(cs->rw, "SELECT * FROM prt"), 1);
     free(a);
@@ -1205,7 +941,7 @@ static void test_pipe_stale(void **state)
 /* Two ops with the same new SQL pipelined before the first preparation completes. */
 static void test_pipe_same_new_sql(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     struct aop *a = calloc(3, sizeof(*a));
     const char *sql = "SELECT $1::int * 3 AS triple";
     uint64_t p0 = cache_of(cs->rw)->n_prepares;
@@ -1215,20 +951,20 @@ static void test_pipe_same_new_sql(void **state)
     drive(cs->rw, NULL);
     assert_int_equal(a[0].rc, CQ_OK);
     assert_int_equal(a[1].rc, CQ_OK);
-    assert_string_equal(V(&a[0].k, 0, 0)->p, "3");
-    assert_string_equal(V(&a[1].k, 0, 0)->p, "6");
-    cap_free(&a[0].k);
-    cap_free(&a[1].k);
+    assert_string_equal(cq_test_cap_value(&a[0].k, 0, 0)->p, "3");
+    assert_string_equal(cq_test_cap_value(&a[1].k, 0, 0)->p, "6");
+    cq_test_cap_free(&a[0].k);
+    cq_test_cap_free(&a[1].k);
     assert_int_equal(prepared_count(cs->rw, sql), 1);
     /* ... and when that preparation fails: the second re-prepares once and reports the
      * real error, exactly as the blocking path does */
-    struct cap sk = {0};
+    struct cq_test_cap sk = {0};
     struct cq_err serr = {0};
     const char *bad = "SELECT nope FROM nowhere_pipe WHERE $1::int > 0";
     struct cq_param p = {.type = CQ_P_INT, .text = "1", .len = 1};
-    struct opts o = {.params = &p, .n_params = 1};
-    assert_int_equal(run_opts(cs->rw, bad, &o, &sk, &serr), CQ_EBACKEND);
-    cap_free(&sk);
+    struct cq_test_exec_opts o = {.params = &p, .n_params = 1};
+    assert_int_equal(cq_test_exec_opts(cs->rw, bad, &o, &sk, &serr), CQ_EBACKEND);
+    cq_test_cap_free(&sk);
     memset(a, 0, 3 * sizeof(*a));
     assert_int_equal(aop_start(cs->rw, &a[0], bad, "1", NULL), CQ_OK);
     assert_int_equal(aop_start(cs->rw, &a[1], bad, "2", NULL), CQ_OK);
@@ -1238,11 +974,11 @@ static void test_pipe_same_new_sql(void **state)
         assert_int_equal(a[i].rc, CQ_EBACKEND);
         assert_string_equal(a[i].err.backend_code, "42P01");
         assert_string_equal(a[i].err.msg, serr.msg);
-        cap_free(&a[i].k);
+        cq_test_cap_free(&a[i].k);
     }
     assert_int_equal(a[2].rc, CQ_OK);
-    assert_string_equal(V(&a[2].k, 0, 0)->p, "15");
-    cap_free(&a[2].k);
+    assert_string_equal(cq_test_cap_value(&a[2].k, 0, 0)->p, "15");
+    cq_test_cap_free(&a[2].k);
     free(a);
     assert_idle(cs->rw);
     expect_add(cs->rw, "1", "2");
@@ -1250,9 +986,9 @@ static void test_pipe_same_new_sql(void **state)
 
 static void test_pipe_lost_connection(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     for (int ro = 0; ro < 2; ro++) {
-        struct cq_conn *c = must_open(ro ? "victim_ro" : "victim", ro == 1);
+        struct cq_conn *c = cq_test_pg_open(ro ? "victim_ro" : "victim", ro == 1);
         struct aop *a = calloc(4, sizeof(*a));
         char q[128];
         int pid = PQbackendPID(pg_of(c)->pg);
@@ -1261,10 +997,10 @@ static void test_pipe_lost_connection(void **state)
             assert_int_equal(aop_start(c, &a[i], Q_SMALL, "1", NULL), CQ_OK);
         }
         assert_int_equal(cq_drv_exec_step(c), 4);
-        sleep_ms(100);
+        cq_test_sleep_ms(100);
         snprintf(q, sizeof(q), "SELECT pg_terminate_backend(%d)", pid);
         char v[16];
-        one(cs->rw, q, v, sizeof(v));
+        cq_test_scalar(cs->rw, q, v, sizeof(v));
         assert_string_equal(v, "true");
         drive(c, NULL);
         for (int i = 0; i < 4; i++) {
@@ -1273,7 +1009,7 @@ static void test_pipe_lost_connection(void **state)
             assert_non_null(strstr(a[i].err.msg, "lost connection"));
             /* sent: retryable only on a read-only session */
             assert_int_equal(a[i].err.retryable, ro == 1);
-            cap_free(&a[i].k);
+            cq_test_cap_free(&a[i].k);
         }
         assert_true(c->broken);
         assert_int_equal(cq_drv_exec_queued(c), 0);
@@ -1287,7 +1023,7 @@ static void test_pipe_lost_connection(void **state)
  * DEALLOCATE fails too, which aborts the evicting op; it is re-sent after DEALLOCATE ALL. */
 static void test_pipe_evict_failed_prepare(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     int n = CQ_PG_CACHE_MAX + 1;
     struct aop *a = calloc((size_t)n, sizeof(*a));
     char(*sql)[80] = calloc((size_t)n, sizeof(*sql));
@@ -1311,14 +1047,15 @@ static void test_pipe_evict_failed_prepare(void **state)
             fail_msg("op %d: %s", i, a[i].err.msg);
         }
         snprintf(want, sizeof(want), "%d", 1001 * i);
-        assert_string_equal(V(&a[i].k, 0, 0)->p, want);
+        assert_string_equal(cq_test_cap_value(&a[i].k, 0, 0)->p, want);
     }
     for (int i = 0; i < n; i++) {
-        cap_free(&a[i].k);
+        cq_test_cap_free(&a[i].k);
     }
     assert_idle(cs->rw);
     expect_add(cs->rw, "1", "2");
-    assert_true(count_of(cs->rw, "SELECT count(*) FROM pg_prepared_statements") <= CQ_PG_CACHE_MAX);
+    assert_true(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM pg_prepared_statements") <=
+                CQ_PG_CACHE_MAX);
     free(a);
     free(sql);
 }
@@ -1330,7 +1067,7 @@ static void test_pipe_evict_failed_prepare(void **state)
 
 static void test_pipe_stress(void **state)
 {
-    struct conns *cs = *state;
+    struct cq_test_pg_conns *cs = *state;
     struct aop *a = calloc(N_STRESS, sizeof(*a));
     char(*sql)[96] = calloc(N_STRESS, sizeof(*sql));
     int *kind = calloc(N_STRESS, sizeof(*kind)), *k = calloc(N_STRESS, sizeof(*k));
@@ -1382,15 +1119,16 @@ static void test_pipe_stress(void **state)
                 }
                 snprintf(arg, sizeof(arg), "%d", i + k[i]);
                 assert_int_equal(a[i].k.n_rows, 1);
-                assert_string_equal(V(&a[i].k, 0, 0)->p, arg);
+                assert_string_equal(cq_test_cap_value(&a[i].k, 0, 0)->p, arg);
             }
-            cap_free(&a[i].k);
+            cq_test_cap_free(&a[i].k);
         }
         assert_idle(cs->rw);
     }
     assert_int_equal(pg_of(cs->rw)->n_single_refused, refused);
     /* the server holds at most the cache's statements */
-    assert_true(count_of(cs->rw, "SELECT count(*) FROM pg_prepared_statements") <= CQ_PG_CACHE_MAX);
+    assert_true(cq_test_scalar_long(cs->rw, "SELECT count(*) FROM pg_prepared_statements") <=
+                CQ_PG_CACHE_MAX);
     free(a);
     free(sql);
     free(kind);
@@ -1407,7 +1145,7 @@ static double throughput(int n_conns, int depth, int64_t ms)
     long n = 0;
     for (int i = 0; i < n_conns; i++) {
         snprintf(name, sizeof(name), "tp%d", i);
-        c[i] = must_open(name, true);
+        c[i] = cq_test_pg_open(name, true);
     }
     int64_t t0 = cq_now_us(), end = t0 + ms * 1000;
     for (int i = 0; i < n_conns * depth; i++) {
@@ -1433,7 +1171,7 @@ static double throughput(int n_conns, int depth, int64_t ms)
                 if (a[j].n_done == 1) {
                     assert_int_equal(a[j].rc, CQ_OK);
                     n++;
-                    cap_free(&a[j].k);
+                    cq_test_cap_free(&a[j].k);
                     memset(&a[j], 0, sizeof(a[j]));
                     a[j].k.count_only = true;
                     snprintf(arg, sizeof(arg), "%ld", n % 1000 + 1);
@@ -1452,7 +1190,7 @@ static double throughput(int n_conns, int depth, int64_t ms)
         cq_drv_disconnect(c[i]);
     }
     for (int i = 0; i < n_conns * depth; i++) {
-        cap_free(&a[i].k);
+        cq_test_cap_free(&a[i].k);
     }
     free(a);
     return (double)n / secs;
@@ -1460,11 +1198,12 @@ static double throughput(int n_conns, int depth, int64_t ms)
 
 static void test_pipe_throughput(void **state)
 {
-    struct conns *cs = *state;
-    must(cs->rw,
-         "DROP TABLE IF EXISTS tp_accounts; CREATE TABLE tp_accounts (aid int PRIMARY KEY,"
-         " abalance int); INSERT INTO tp_accounts SELECT g, g FROM generate_series(1, 1000) g;"
-         " ANALYZE tp_accounts");
+    struct cq_test_pg_conns *cs = *state;
+    cq_test_must_exec(
+        cs->rw,
+        "DROP TABLE IF EXISTS tp_accounts; CREATE TABLE tp_accounts (aid int PRIMARY KEY,"
+        " abalance int); INSERT INTO tp_accounts SELECT g, g FROM generate_series(1, 1000) g;"
+        " ANALYZE tp_accounts");
     double one_each = throughput(16, 1, 2000);
     double piped = throughput(2, 8, 2000);
     double piped4 = throughput(4, 4, 2000);
@@ -1477,29 +1216,29 @@ static void test_pipe_throughput(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_cache_used, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_deallocate_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_result_type_change, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_eviction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_prepare_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_types, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_large_capped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_sql_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_unsupported, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_cancel, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_then_wait, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_many, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_50, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_capped_middle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_cancel_queued, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_stale, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_same_new_sql, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_lost_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_evict_failed_prepare, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_stress, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_throughput, setup, teardown),
+        CQ_TEST_PG(test_cache_used),
+        CQ_TEST_PG(test_cache_deallocate_all),
+        CQ_TEST_PG(test_cache_result_type_change),
+        CQ_TEST_PG(test_cache_eviction),
+        CQ_TEST_PG(test_cache_prepare_errors),
+        CQ_TEST_PG(test_async_types),
+        CQ_TEST_PG(test_async_large_capped),
+        CQ_TEST_PG(test_async_sql_error),
+        CQ_TEST_PG(test_async_unsupported),
+        CQ_TEST_PG(test_async_cancel),
+        CQ_TEST_PG(test_async_then_wait),
+        CQ_TEST_PG(test_async_many),
+        CQ_TEST_PG(test_pipe_50),
+        CQ_TEST_PG(test_pipe_capped_middle),
+        CQ_TEST_PG(test_pipe_cancel_queued),
+        CQ_TEST_PG(test_pipe_stale),
+        CQ_TEST_PG(test_pipe_same_new_sql),
+        CQ_TEST_PG(test_pipe_lost_connection),
+        CQ_TEST_PG(test_pipe_evict_failed_prepare),
+        CQ_TEST_PG(test_pipe_stress),
+        CQ_TEST_PG(test_pipe_throughput),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, cq_test_pg_schema_teardown);
 }
 
 #endif /* CQ_WITHOUT_PG */
