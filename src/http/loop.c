@@ -23,6 +23,7 @@
 
 #include <microhttpd.h>
 
+#include "base/list.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
@@ -205,12 +206,7 @@ int cq_http_loop_watch(struct cq_http_loop *l, struct cq_http_watch *w)
     if (l->watches == NULL) {
         l->tick_ms = cq_now_ms();
     }
-    w->prev = NULL;
-    w->next = l->watches;
-    if (l->watches != NULL) {
-        l->watches->prev = w;
-    }
-    l->watches = w;
+    CQ_LIST_PUSH(l->watches, w);
     return CQ_OK;
 }
 
@@ -218,15 +214,7 @@ void cq_http_loop_unwatch(struct cq_http_loop *l, struct cq_http_watch *w)
 {
     struct epoll_event ev = {0};
     epoll_ctl(l->ep, EPOLL_CTL_DEL, w->fd, &ev);
-    if (w->prev != NULL) {
-        w->prev->next = w->next;
-    } else {
-        l->watches = w->next;
-    }
-    if (w->next != NULL) {
-        w->next->prev = w->prev;
-    }
-    w->prev = w->next = NULL;
+    CQ_LIST_REMOVE(l->watches, w);
 }
 
 /* ---- worker threads ---------------------------------------------------------------------- */

@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include "base/list.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "http/internal.h"
@@ -37,18 +38,6 @@ struct cq_http_mux_conn {
     struct cq_http_mux_conn *prev, *next;
 };
 
-static void unlink_conn(struct cq_http_loop *l, struct cq_http_mux_conn *m)
-{
-    if (m->prev != NULL) {
-        m->prev->next = m->next;
-    } else {
-        l->mux = m->next;
-    }
-    if (m->next != NULL) {
-        m->next->prev = m->prev;
-    }
-}
-
 /* Back to the pool (a connection with statements still queued is closed instead). */
 static void give_back(struct cq_http_mux_conn *m)
 {
@@ -56,7 +45,7 @@ static void give_back(struct cq_http_mux_conn *m)
     if (!m->paused) {
         cq_http_loop_unwatch(l, &m->watch);
     }
-    unlink_conn(l, m);
+    CQ_LIST_REMOVE(l->mux, m);
     if (cq_drv_exec_queued(m->conn) > 0) {
         m->conn->broken = true;
     }
@@ -141,11 +130,7 @@ int cq_http_mux_acquire(struct cq_http_loop *l, struct cq_http_state *st, struct
     m->conn = c;
     m->refs = 1;
     m->depth = depth > 0 ? depth : 1;
-    m->next = l->mux;
-    if (l->mux != NULL) {
-        l->mux->prev = m;
-    }
-    l->mux = m;
+    CQ_LIST_PUSH(l->mux, m);
     *out = c;
     return CQ_OK;
 }

@@ -50,6 +50,7 @@
 #include <microhttpd.h>
 
 #include "base/json.h"
+#include "base/list.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -559,11 +560,7 @@ static void begin(struct reqctx *rc, const char *method)
     ci = MHD_get_connection_info(rc->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
     rc->fd = ci != NULL ? ci->connect_fd : -1;
     pthread_mutex_lock(&s->mu);
-    rc->next = s->inflight;
-    if (s->inflight != NULL) {
-        s->inflight->prev = rc;
-    }
-    s->inflight = rc;
+    CQ_LIST_PUSH(s->inflight, rc);
     s->n_inflight++;
     rc->listed = true;
     pthread_mutex_unlock(&s->mu);
@@ -916,14 +913,7 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     }
     if (rc->listed) {
         pthread_mutex_lock(&s->mu);
-        if (rc->prev != NULL) {
-            rc->prev->next = rc->next;
-        } else {
-            s->inflight = rc->next;
-        }
-        if (rc->next != NULL) {
-            rc->next->prev = rc->prev;
-        }
+        CQ_LIST_REMOVE(s->inflight, rc);
         s->n_inflight--;
         if (s->draining) { /* only a stop waits for this: do not wake the watchdog per request */
             pthread_cond_broadcast(&s->cv);
