@@ -10,8 +10,9 @@
 #     50,000 requests/s
 #   POST /query and POST /sql, a single-row primary-key lookup on pgbench_accounts (random
 #     aid per request, like pgbench -S) with 16 wrk connections from one wrk thread (as
-#     pgbench runs its 16 clients in one thread by default) and a pool of 16, vs the better
-#     of `pgbench -S -c 16` with -j 1 and -j 2 on the same server: goal >= 70 %. wrk sends
+#     pgbench runs its 16 clients in one thread by default) and a pool of 16, vs the best
+#     of `pgbench -S -c 16` with -j 1 and -j 2 (two runs each) on the same server: goal >=
+#     70 %. Each wrk figure is the better of two runs as well. wrk sends
 #     4,096 pre-built requests in turn (random aids), so its Lua does not format each one.
 #   RSS of the server: idle after start < 10 MB; peak (VmHWM) after all the load < 64 MB
 #     (VmRSS; the anonymous part, without shared library pages, is printed beside it)
@@ -64,15 +65,20 @@ wait_http() {
 }
 rss_mb() { awk -v k="$2:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
-# wrk -> "<requests/s> <non-2xx count>"
+# wrk, twice -> "<the better requests/s> <non-2xx count of both>". Every figure here, ours
+# and the baselines', is the better of two runs: the machine is shared and noisy.
 run_wrk() {
-    local out rps bad
-    out=$(wrk "$@" 2>&1) || { echo "$out" >&2; return 1; }
-    rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
-    bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
-    errs=$(awk '/Socket errors:/ { print }' <<<"$out")
-    [ -n "$errs" ] && echo "bench: wrk: $errs" >&2
-    echo "${rps:-0} ${bad:-0}"
+    local out rps bad best=0 allbad=0 i
+    for i in 1 2; do
+        out=$(wrk "$@" 2>&1) || { echo "$out" >&2; return 1; }
+        rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+        bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+        errs=$(awk '/Socket errors:/ { print }' <<<"$out")
+        [ -n "$errs" ] && echo "bench: wrk: $errs" >&2
+        [ "${rps:-0}" -gt "$best" ] && best=${rps:-0}
+        allbad=$((allbad + ${bad:-0}))
+    done
+    echo "$best $allbad"
 }
 note() { [ "$1" = 0 ] && echo "" || echo "   ($1 non-2xx responses!)"; }
 # starts `clariq serve` on a config (event loops: $3, default one per core); sets SERVE_PID
@@ -216,10 +222,12 @@ pgbench_tps() {
     pgbench -n -S -c 16 -j "$1" -T "$SECS" "$DSN" 2>/dev/null |
         awk '/^tps = / { printf "%.0f", $3 }'
 }
-pgb1=$(pgbench_tps 1)
-pgb2=$(pgbench_tps 2)
-pgb=$((pgb1 > pgb2 ? pgb1 : pgb2))
-echo "baseline: pgbench -S -c16 -j1 $pgb1 tps, -j2 $pgb2 tps (the better one counts)"
+pgb=0
+for j in 1 2 1 2; do
+    t=$(pgbench_tps "$j")
+    echo "baseline: pgbench -S -c16 -j$j ${t:-0} tps"
+    [ "${t:-0}" -gt "$pgb" ] && pgb=${t:-0}
+done
 read -r q q_bad < <(run_wrk -t1 -c16 -d"${SECS}s" -s "$W/query.lua" "$URL/query")
 printf '%-44s %8s req/s   baseline %8s tps (pgbench -S -c16)   %4s %%   goal >= 70 %%%s\n' \
     "POST /query PK lookup, 16 connections" "$q" "$pgb" "$(pct "$q" "$pgb")" "$(note "$q_bad")"
