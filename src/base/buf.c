@@ -77,6 +77,21 @@ void cq_buf_puts(struct cq_buf *b, const char *s)
     cq_buf_append(b, s, strlen(s));
 }
 
+void cq_buf_put_i64(struct cq_buf *b, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    cq_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 void cq_buf_vprintf(struct cq_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -28,6 +29,8 @@ void cq_buf_cleanup(struct cq_buf *b);        /* frees; b may be reused after cq
 void cq_buf_reset(struct cq_buf *b);          /* len = 0, keeps memory, clears the error */
 void cq_buf_append_slow(struct cq_buf *b, const void *p, size_t len);
 void cq_buf_puts(struct cq_buf *b, const char *s);
+/* Appends v in decimal (no printf: hot paths write many numbers). */
+void cq_buf_put_i64(struct cq_buf *b, int64_t v);
 void cq_buf_printf(struct cq_buf *b, const char *fmt, ...) CQ_PRINTF(2, 3);
 void cq_buf_vprintf(struct cq_buf *b, const char *fmt, va_list ap) CQ_PRINTF(2, 0);
 /* Makes room for n more bytes; returns a pointer to write them or NULL (error set). Call

@@ -241,9 +241,10 @@ static void write_columns(struct cq_buf *b, const struct cq_dsl_compiled *c)
         } else {
             cq_buf_printf(b, "\"%s%s\"", cq_dsl_type_name(oc->type), oc->array ? "[]" : "");
         }
-        cq_buf_printf(b, ",\"nullable\":%s,\"fromTable\":", oc->nullable ? "true" : "false");
+        cq_buf_puts(b, oc->nullable ? ",\"nullable\":true,\"fromTable\":"
+                                    : ",\"nullable\":false,\"fromTable\":");
         put_str(b, oc->from_table);
-        cq_buf_printf(b, ",\"masked\":%s}", oc->masked && !oc->is_agg ? "true" : "false");
+        cq_buf_puts(b, oc->masked && !oc->is_agg ? ",\"masked\":true}" : ",\"masked\":false}");
     }
     cq_buf_putc(b, ']');
 }
@@ -273,10 +274,13 @@ static void write_meta(struct cq_buf *b, const struct cq_dsl_compiled *c, double
     }
     cq_buf_puts(b, "],\"columns\":");
     write_columns(b, c);
-    cq_buf_printf(b, ",\"timing\":{\"planningMs\":%lld,\"generationMs\":%lld",
-                  (long long)whole_ms(c->planning_ms), (long long)whole_ms(c->generation_ms));
+    cq_buf_puts(b, ",\"timing\":{\"planningMs\":");
+    cq_buf_put_i64(b, whole_ms(c->planning_ms));
+    cq_buf_puts(b, ",\"generationMs\":");
+    cq_buf_put_i64(b, whole_ms(c->generation_ms));
     if (exec_ms >= 0) {
-        cq_buf_printf(b, ",\"executionMs\":%lld", (long long)whole_ms(exec_ms));
+        cq_buf_puts(b, ",\"executionMs\":");
+        cq_buf_put_i64(b, whole_ms(exec_ms));
     }
     cq_buf_puts(b, "}}");
 }
@@ -362,7 +366,9 @@ static void write_tail(struct cq_buf *out, const struct cq_dsl_compiled *c,
                        const struct cq_dsl_result *res, double exec_ms)
 {
     if (res->count_mode) {
-        cq_buf_printf(out, "{\"kind\":\"count\",\"count\":%lld,", (long long)res->count);
+        cq_buf_puts(out, "{\"kind\":\"count\",\"count\":");
+        cq_buf_put_i64(out, res->count);
+        cq_buf_putc(out, ',');
     } else {
         cq_buf_puts(out, "],");
     }

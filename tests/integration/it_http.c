@@ -881,6 +881,7 @@ static void cors_preflight_and_request_ids(void **state)
     http("GET", "/health", NULL, NULL, &r);
     assert_non_null(hdr(&r, "X-Request-Id", v, sizeof(v)));
     assert_int_equal(strlen(v), 16);
+    assert_int_equal(strspn(v, "0123456789abcdef"), 16);
     hres_free(&r);
     http("GET", "/health", NULL, NULL, &r);
     assert_non_null(hdr(&r, "X-Request-Id", v2, sizeof(v2)));

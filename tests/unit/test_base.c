@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -30,6 +31,21 @@ static void buf_grows_and_stays_terminated(void **state)
     assert_int_equal(b.p[b.len], '\0');
     assert_string_equal(b.p + 100, "[42|ok]");
     cq_buf_cleanup(&b);
+}
+
+static void buf_put_i64_is_printf_d(void **state)
+{
+    static const int64_t v[] = {0, 7, -7, 10, 1234567890123LL, INT64_MAX, INT64_MIN, -1};
+    (void)state;
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct cq_buf b;
+        char want[32];
+        cq_buf_init(&b, 64);
+        cq_buf_put_i64(&b, v[i]);
+        snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+        assert_string_equal(cq_buf_str(&b), want);
+        cq_buf_cleanup(&b);
+    }
 }
 
 static void buf_cap_is_sticky(void **state)
@@ -278,6 +294,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_stays_terminated),
+        cmocka_unit_test(buf_put_i64_is_printf_d),
         cmocka_unit_test(buf_cap_is_sticky),
         cmocka_unit_test(buf_take_hands_over),
         cmocka_unit_test(arena_allocates_aligned_and_cleans),
